@@ -1,0 +1,9 @@
+import math
+
+
+def fibonacci(n):
+    
+
+
+def area(radius):
+    return math.pi * radius ** 2

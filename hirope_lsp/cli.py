@@ -1,0 +1,193 @@
+"""The `hirope-lsp` command.
+
+    hirope-lsp [--stdio | --tcp HOST:PORT] [--log-file PATH] [-v]   the language server (stdio by default)
+    hirope-lsp complete FILE:LINE:COL [options]                     print one completion and exit
+
+Arguments are parsed here rather than by pygls' helper, which rejects the `--stdio` flag that
+vscode-languageclient passes. Errors are one line on stderr and a non-zero exit status; stdout carries
+only the result (for the server: only the protocol).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from hirope_lsp import __version__
+from hirope_lsp.config import ModelSettings
+
+log = logging.getLogger("hirope_lsp")
+
+BINARY_PROBE_BYTES = 8192
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    path: Path
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(getattr(args, "verbose", 0), getattr(args, "log_file", None))
+    try:
+        if args.command == "complete":
+            return _complete(args)
+        raise UsageError("the language server (--stdio, --tcp) is not built yet; use `hirope-lsp complete`")
+    except UsageError as error:
+        print(f"hirope-lsp: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: the options may come before or after the command without one side resetting the other
+    common.add_argument("--log-file", metavar="PATH", default=argparse.SUPPRESS, help="also write logs to this file")
+    common.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more logging on stderr (-vv: debug)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="hirope-lsp",
+        description="Inline code completion from a local language model with hierarchical rotary positions.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"hirope-lsp {__version__}")
+    parser.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="speak LSP on a TCP socket")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    complete = commands.add_parser(
+        "complete",
+        parents=[common],
+        help="print the model's completion at FILE:LINE:COL and exit",
+        description="Print the model's completion at a point of a file (LINE and COL count from 1).",
+    )
+    defaults = ModelSettings()
+    complete.add_argument("location", metavar="FILE:LINE:COL")
+    complete.add_argument("--model", default=defaults.spec, help="'default', a .gguf file, a model directory or a Hugging Face id")
+    complete.add_argument("--dtype", default=defaults.dtype, choices=["float32", "bfloat16", "float16"])
+    complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
+    complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window in tokens")
+    complete.add_argument("--split", type=float, default=None, help="ratio of rotary bands on token positions")
+    complete.add_argument("--max-tokens", type=int, default=None, help="tokens to generate at most")
+    complete.add_argument("--multiline", action="store_true", help="complete a block, not just the rest of the line")
+    return parser
+
+
+def _complete(args: argparse.Namespace) -> int:
+    cursor = parse_location(args.location)
+    data = read_source(cursor.path)
+    prefix = prefix_at(data, cursor)
+    defaults = ModelSettings()
+    max_tokens = args.max_tokens or (defaults.max_tokens if args.multiline else defaults.max_line_tokens)
+    if max_tokens < 1 or args.window < 1:
+        raise UsageError("--max-tokens and --window must be positive")
+
+    from hirope_lsp.hirope.positions import Positions
+    from hirope_lsp.index.document import Document
+    from hirope_lsp.index.languages import language_for_path
+    from hirope_lsp.index.outline import top_level_units
+    from hirope_lsp.model.engine import Engine, RopeSettings
+    from hirope_lsp.model.loader import ModelLoadError, load_model
+    from hirope_lsp.model.rope import UnsupportedModelError
+    from hirope_lsp.model.stops import StopRule
+    from hirope_lsp.prompt.cursor import block_indent
+    from hirope_lsp.prompt.layout import encode_units
+
+    language = language_for_path(cursor.path, data.split(b"\n", 1)[0])
+    document = Document.from_bytes(str(cursor.path), prefix, language)
+    pieces = [prefix[unit.start_byte : unit.end_byte].decode("utf-8", "replace") for unit in top_level_units(document)]
+    try:
+        loaded = load_model(args.model, dtype=args.dtype)
+        engine = Engine(loaded, RopeSettings(mode=args.rope, window=args.window, split=args.split))
+    except (ModelLoadError, UnsupportedModelError, ValueError) as error:
+        print(f"hirope-lsp: error: {error}", file=sys.stderr)
+        return 1
+    ids, positions = encode_units(pieces, lambda text: list(loaded.tokenizer.encode(text, add_special_tokens=False)))
+    if not ids:  # an empty prefix: give the model a line break to start from
+        ids, positions = tuple(loaded.tokenizer.encode("\n", add_special_tokens=False)), Positions((0,))
+    line_before = prefix.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+    stop = StopRule(multiline=args.multiline, block_indent=block_indent(line_before))
+    completion = engine.complete(ids, positions, stop, max_tokens)
+    log.info(
+        "%s: %d prompt tokens, %d generated (%s); prefill %.2f s, decode %.2f s",
+        loaded.name,
+        completion.prompt_tokens,
+        len(completion.tokens),
+        completion.reason,
+        completion.prefill_seconds,
+        completion.decode_seconds,
+    )
+    print(completion.text)
+    return 0
+
+
+def parse_location(location: str) -> Cursor:
+    """FILE:LINE:COL, with LINE and COL counted from 1 (FILE may itself contain colons)."""
+    path, sep_line, rest = location.rpartition(":")
+    file_part, sep_file, line_part = path.rpartition(":")
+    if not (sep_line and sep_file and file_part and line_part.isdigit() and rest.isdigit()):
+        raise UsageError(f"expected FILE:LINE:COL with LINE and COL counting from 1, got {location!r}")
+    line, column = int(line_part), int(rest)
+    if line < 1 or column < 1:
+        raise UsageError(f"LINE and COL count from 1, got {line}:{column}")
+    return Cursor(Path(file_part), line, column)
+
+
+def read_source(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a file") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    if b"\0" in data[:BINARY_PROBE_BYTES]:
+        raise UsageError(f"{path} is a binary file")
+    return data
+
+
+def prefix_at(data: bytes, cursor: Cursor) -> bytes:
+    """The file's bytes before the cursor; a column past the end of its line means the line's end."""
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    if cursor.line > max(1, len(lines)):
+        raise UsageError(f"line {cursor.line} is past the end of {cursor.path} ({len(lines)} lines)")
+    before = sum(len(line) + 1 for line in lines[: cursor.line - 1])
+    line_text = lines[cursor.line - 1].decode("utf-8", "replace") if lines else ""
+    column_bytes = len(line_text[: cursor.column - 1].encode("utf-8"))
+    return data[: before + column_bytes]
+
+
+def _configure_logging(verbosity: int, log_file: str | None) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Third-party chatter (progress bars, advice) would break the one-line-error promise on stderr.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if verbosity < 2:
+        import warnings
+
+        warnings.filterwarnings("ignore")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""Typed settings: a tree of defaulted dataclasses, parsed once from a plain mapping.
+
+The same tree comes from LSP initializationOptions, workspace/didChangeConfiguration and the command
+line. An invalid value never stops anything: it is reported and its default is used.
+
+    {"model": {"spec": "default", "rope": "hirope", "window": 512}, "prompt": {"contextMultiple": 4}}
+
+Keys may be given in snake_case or camelCase.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+RopeMode = Literal["hirope", "flat"]
+DType = Literal["float32", "bfloat16", "float16"]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    spec: str = "default"  # "default", a .gguf file, a model directory, or a Hugging Face id
+    dtype: DType = "float32"
+    rope: RopeMode = "hirope"
+    window: int = 512  # HiRoPE window W, tokens
+    split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical
+    max_tokens: int = 96  # per multi-line completion
+    max_line_tokens: int = 32  # per single-line completion
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    context_multiple: float = 4.0  # HiRoPE context budget, in training windows
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    max_file_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: ModelSettings = field(default_factory=ModelSettings)
+    prompt: PromptSettings = field(default_factory=PromptSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+T = TypeVar("T")
+
+
+def parse_settings(raw: object) -> tuple[Settings, list[str]]:
+    """Settings from a mapping, and one message per value that was invalid and replaced by its default."""
+    problems: list[str] = []
+    settings = _parse(Settings, raw, "", problems)
+    return settings, problems
+
+
+def _parse(cls: type[T], raw: object, prefix: str, problems: list[str]) -> T:
+    if raw is None:
+        return cls()
+    if not isinstance(raw, Mapping):
+        problems.append(f"{prefix or 'settings'}: expected an object, got {type(raw).__name__}; using defaults")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    given = {_snake(str(key)): value for key, value in raw.items()}
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        name = f"{prefix}{item.name}"
+        if item.name not in given:
+            continue
+        kind, value = hints[item.name], given.pop(item.name)
+        if dataclasses.is_dataclass(kind):
+            values[item.name] = _parse(kind, value, f"{name}.", problems)  # type: ignore[arg-type]
+        elif _valid(kind, value) and (value is None or value <= item.metadata.get("max", value)):
+            values[item.name] = float(value) if kind is float and isinstance(value, int) else value
+        else:
+            problems.append(f"{name}: invalid value {value!r} ({_describe(kind)}); using the default")
+    for unknown in given:
+        problems.append(f"{prefix}{unknown}: unknown setting, ignored")
+    return cls(**values)
+
+
+def _valid(kind: object, value: object) -> bool:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is Literal:
+        return value in args
+    if origin in (typing.Union, types.UnionType):
+        return any(_valid(arg, value) for arg in args)
+    if kind is type(None):
+        return value is None
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    if kind is str:
+        return isinstance(value, str) and bool(value)
+    return False
+
+
+def _describe(kind: object) -> str:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(arg) for arg in args)
+    if args:
+        return " or ".join(_describe(arg) for arg in args)
+    names: dict[object, str] = {int: "a positive integer", float: "a non-negative number", str: "a non-empty string"}
+    return names.get(kind, "null" if kind is type(None) else str(kind))
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()

@@ -1,0 +1,220 @@
+"""The windowed hierarchical attention, as a function with transformers' attention-interface signature.
+
+For query i and key j <= i (t = flat index, u = unit index, W = window, K = split band):
+- t_i - t_j < W: the stock score, every band at distance t_i - t_j;
+- otherwise: bands k < K at distance t_i - t_j, bands k >= K at distance (u_i - u_j) + W - 1.
+
+The rule depends on the pair, so it is not one rotation per token. The model rotates q and k by t as
+usual (its rotary module, masks and cache untouched). Rotations compose, so the far score is the stock
+q and k turned once more on the slow bands only: q by (u_i + W - 1 - t_i), k by (u_j - t_j). Those
+far keys depend on j alone, so the engine caches them beside the KV cache (`FarKeyCache`).
+
+Prefill never holds a T x T matrix: queries go in blocks; for a block, keys far from all its queries
+get only the far score, keys near all of them only the stock one, and the band in between both, with
+a mask picking one per pair. Scores and probabilities for one block are [B, H, block, S_k].
+
+t is the key's index in the cache (DESIGN.md: t_i = 0..T-1), so only u travels with the call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from hirope_lsp.hirope.buffer import GrowingBuffer
+from hirope_lsp.hirope.split import HiropeGeometry
+
+QUERY_BLOCK = 128  # queries per block: the doubly computed band is block + W keys wide, so keep it small
+SCORE_BUDGET = 1 << 24  # elements of one block's score matrix (64 MiB in fp32)
+
+
+class FarKeyCache:
+    """Keys turned to their far positions, one growing buffer per layer, kept in step with the KV cache.
+
+    It catches up lazily: while the context fits in the window no far key is needed, and the first call
+    beyond it turns all the keys held so far. The engine crops it whenever it crops the KV cache.
+    """
+
+    def __init__(self) -> None:
+        self._layers: dict[int, GrowingBuffer] = {}
+
+    def keys(self, layer: int, key: torch.Tensor, delta: torch.Tensor, state: HiropeState) -> torch.Tensor:
+        """Far keys for all of `key` ([B, Hkv, Sk, D]); delta = u - t per key ([Sk])."""
+        buffer = self._layers.setdefault(layer, GrowingBuffer())
+        held, k_len = buffer.length, key.shape[-2]
+        if held > k_len:
+            raise RuntimeError(f"layer {layer}: far-key cache holds {held} keys, the KV cache {k_len}; crop both")
+        if held < k_len:
+            buffer.append(rotate_slow_bands(key[..., held:, :], delta[held:], state.inv_freq, state.geometry.split))
+        far = buffer.view()
+        assert far is not None
+        return far
+
+    def crop(self, length: int) -> None:
+        for buffer in self._layers.values():
+            buffer.crop(min(length, buffer.length))
+
+
+@dataclass
+class HiropeState:
+    """What the attention needs besides q, k, v: passed as the `hirope` keyword of the forward call.
+
+    units: [S_k] int64, the unit index of every key (the cached ones and the new ones).
+    inv_freq: [d/2] float32, the model's own rotary frequencies (so rope scaling stays honoured).
+    far_keys: the engine's far-key cache; None computes far keys for all keys on each call.
+    """
+
+    units: torch.Tensor
+    inv_freq: torch.Tensor
+    geometry: HiropeGeometry
+    far_keys: FarKeyCache | None = None
+
+
+def hirope_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    hirope: HiropeState | None = None,
+    **kwargs: object,
+) -> tuple[torch.Tensor, None]:
+    """The AttentionInterface entry: q [B, Hq, Sq, D], k/v [B, Hkv, Sk, D] -> ([B, Sq, Hq, D], None).
+
+    Causality comes from positions (the interface passes no mask for a custom implementation), so
+    batches must be unpadded. Without a `hirope` state this is stock causal attention.
+    """
+    scale = query.shape[-1] ** -0.5 if scaling is None else scaling
+    for unsupported in ("sliding_window", "softcap"):
+        if kwargs.get(unsupported) is not None:
+            raise ValueError(f"HiRoPE attention does not support {unsupported} (model {type(module).__name__})")
+    if hirope is not None and key.shape[-2] > hirope.geometry.window:
+        layer = getattr(module, "layer_idx", None)
+        return windowed_attention(query, key, value, hirope, scale, layer), None
+    return causal_attention(query, key, value, scale).transpose(1, 2).contiguous(), None
+
+
+def causal_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float) -> torch.Tensor:
+    """Stock attention where the queries are the last Sq of the Sk keys: [B, Hq, Sq, D]."""
+    q_len, k_len = query.shape[-2], key.shape[-2]
+    mask = None
+    if 1 < q_len < k_len:
+        t_query = torch.arange(k_len - q_len, k_len, device=query.device)
+        mask = torch.arange(k_len, device=query.device)[None, :] <= t_query[:, None]
+    return F.scaled_dot_product_attention(
+        query,
+        key,
+        value,
+        attn_mask=mask,
+        is_causal=q_len == k_len and q_len > 1,
+        scale=scale,
+        enable_gqa=query.shape[1] != key.shape[1],
+    )
+
+
+def rotate_slow_bands(x: torch.Tensor, delta: torch.Tensor, inv_freq: torch.Tensor, split: int) -> torch.Tensor:
+    """Turn bands k >= split of x ([B, H, S, D], rotate-half layout) by delta ([S]) * theta_k."""
+    half = x.shape[-1] // 2
+    if split >= half:
+        return x
+    angle = delta.to(torch.float32)[:, None] * inv_freq[split:].to(torch.float32)[None, :]  # [S, half - K]
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    first, second = x[..., split:half], x[..., half + split :]
+    turned = x.clone()
+    turned[..., split:half] = first * cos - second * sin
+    turned[..., half + split :] = second * cos + first * sin
+    return turned
+
+
+def windowed_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    state: HiropeState,
+    scale: float,
+    layer: int | None,
+) -> torch.Tensor:
+    """The hierarchical rule above, query block by query block: [B, Sq, Hq, D] (transformers' output order)."""
+    batch, q_heads, q_len, dim = query.shape
+    kv_heads, k_len = key.shape[1], key.shape[-2]
+    if state.units.shape[0] != k_len:
+        raise ValueError(f"hirope units cover {state.units.shape[0]} tokens, the keys {k_len}")
+    if 2 * state.inv_freq.shape[0] != dim:
+        raise ValueError(
+            f"partial rotary embeddings are not supported: {2 * state.inv_freq.shape[0]} of {dim} dims rotate"
+        )
+    window, split = state.geometry.window, state.geometry.split
+    offset = k_len - q_len  # t of the first query
+    t_key = torch.arange(k_len, device=key.device)
+    units = state.units.to(key.device)
+
+    far_query = rotate_slow_bands(query, units[offset:] + (window - 1) - t_key[offset:], state.inv_freq, split)
+    if state.far_keys is None or layer is None:
+        far_key = rotate_slow_bands(key, units - t_key, state.inv_freq, split)
+    else:
+        far_key = state.far_keys.keys(layer, key, units - t_key, state)
+
+    # Queries as [B, Hkv, Sq, G, D]: a block of them is then one [B, Hkv, n * G, D] view for the matmuls,
+    # and the output lands in the [B, Sq, Hq, D] order that transformers expects.
+    groups = q_heads // kv_heads
+    near_q = _grouped(query * scale, kv_heads)
+    far_q = _grouped(far_query * scale, kv_heads)
+    output = torch.empty_like(near_q)
+    block = max(1, min(q_len, QUERY_BLOCK, SCORE_BUDGET // (q_heads * k_len)))
+    for start in range(0, q_len, block):
+        stop = min(q_len, start + block)
+        rows = stop - start
+        t_first, t_end = offset + start, offset + stop  # queries t_first .. t_end - 1
+        far_end = max(0, t_end - window)  # keys [0, far_end) are far from some query of the block
+        near_start = max(0, t_first - window + 1)  # keys [near_start, t_end) are near some query
+        t_query = torch.arange(t_first, t_end, device=key.device)[:, None, None]  # [n, 1, 1] against [n, G, keys]
+
+        near = near_q[:, :, start:stop].reshape(batch, kv_heads, rows * groups, dim) @ key[
+            ..., near_start:t_end, :
+        ].transpose(-1, -2)
+        near = near.float().view(batch, kv_heads, rows, groups, -1)
+        if rows > 1:  # one query sees every key in [near_start, t_end) as near
+            near_key = torch.arange(near_start, t_end, device=key.device)
+            near.masked_fill_((near_key > t_query) | (t_query - near_key >= window), -torch.inf)
+        parts = [(near, value[..., near_start:t_end, :])]
+        if far_end > 0:
+            far = far_q[:, :, start:stop].reshape(batch, kv_heads, rows * groups, dim) @ far_key[
+                ..., :far_end, :
+            ].transpose(-1, -2)
+            far = far.float().view(batch, kv_heads, rows, groups, -1)
+            if near_start < far_end:  # the band where a key is far from some queries, near to others
+                mixed_key = torch.arange(near_start, far_end, device=key.device)
+                far[..., near_start:far_end].masked_fill_(t_query - mixed_key < window, -torch.inf)
+            parts.append((far, value[..., :far_end, :]))
+        output[:, :, start:stop] = _softmax_weighted_sum(parts, value.dtype).view(batch, kv_heads, rows, groups, dim)
+    return output.permute(0, 2, 1, 3, 4).reshape(batch, q_len, q_heads, dim)
+
+
+def _grouped(x: torch.Tensor, kv_heads: int) -> torch.Tensor:
+    """[B, Hq, S, D] -> contiguous [B, Hkv, S, G, D]; query head h belongs to kv head h // G."""
+    batch, q_heads, length, dim = x.shape
+    return x.view(batch, kv_heads, q_heads // kv_heads, length, dim).transpose(2, 3).contiguous()
+
+
+def _softmax_weighted_sum(parts: list[tuple[torch.Tensor, torch.Tensor]], dtype: torch.dtype) -> torch.Tensor:
+    """softmax over the keys of all parts together, times their values, without concatenating the scores.
+
+    parts: (scores [B, Hkv, n, G, keys] float32, values [B, Hkv, keys, D]); the scores are used up.
+    Returns [B, Hkv, n * G, D].
+    """
+    peak = torch.stack([scores.amax(dim=-1) for scores, _ in parts]).amax(dim=0, keepdim=False)[..., None]
+    total: torch.Tensor | None = None
+    denominator: torch.Tensor | None = None
+    for scores, values in parts:
+        weights = scores.sub_(peak).exp_()
+        mass = weights.sum(dim=-1)
+        batch, kv_heads, rows, groups, keys = weights.shape
+        summed = weights.to(dtype).view(batch, kv_heads, rows * groups, keys) @ values
+        total = summed if total is None else total + summed
+        denominator = mass if denominator is None else denominator + mass
+    assert total is not None and denominator is not None
+    return total / denominator.view(total.shape[0], total.shape[1], -1, 1).to(total.dtype)

@@ -1,0 +1,206 @@
+"""Greedy completion with a reusable prefix cache and HiRoPE attention.
+
+The engine knows nothing of files, editors or LSP: it sees token ids, hierarchical positions and a stop
+rule. It keeps the KV cache (and HiRoPE's far keys) of the last request; a new request reuses the
+longest prefix whose ids and unit positions are both equal, crops the caches there and computes only the
+rest, which gives the same result as a cold run (tests pin it). Prompts are ordered most-stable-first by
+the prompt builder so that typing changes only the tail.
+
+One generation at a time: `complete` holds a lock; callers run it in one worker thread. Cancellation is
+checked between prefill chunks and between decode steps.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
+from hirope_lsp.hirope.positions import Positions
+from hirope_lsp.model.healing import TokenHealer
+from hirope_lsp.model.kv_cache import GrowingCache
+from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.rope import RopeFacts, enable_hirope
+from hirope_lsp.model.stops import StopRule
+
+PREFILL_CHUNK = 1024  # tokens per prefill forward: bounds activation memory and cancellation latency
+
+RopeMode = Literal["hirope", "flat"]
+StopReason = Literal["eos", "stop", "max_tokens", "cancelled"]
+
+
+@dataclass(frozen=True)
+class RopeSettings:
+    mode: RopeMode = "hirope"
+    window: int = 512
+    split: float | None = None  # ratio of bands on token positions; None: the critical-dimension rule
+
+
+@dataclass
+class Completion:
+    text: str
+    tokens: list[int]
+    reason: StopReason
+    prompt_tokens: int
+    reused_tokens: int
+    prefill_seconds: float
+    decode_seconds: float
+
+
+class Engine:
+    def __init__(self, loaded: LoadedModel, rope: RopeSettings | None = None) -> None:
+        self.model = loaded.model
+        self.tokenizer = loaded.tokenizer
+        self.name = loaded.name
+        self.facts: RopeFacts = enable_hirope(self.model)
+        self.rope = rope or RopeSettings()
+        self.geometry = self.facts.geometry(self.rope.window, self.rope.split)
+        self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
+        self._healer = TokenHealer(self.tokenizer)
+        self._lock = threading.Lock()
+        self._reset_cache()
+
+    @property
+    def train_length(self) -> int:
+        return self.facts.train_length
+
+    def complete(
+        self,
+        ids: Sequence[int],
+        positions: Positions,
+        stop: StopRule,
+        max_tokens: int,
+        cancel: Callable[[], bool] | None = None,
+        heal: bool = True,
+    ) -> Completion:
+        """Greedy completion of the prompt; the text excludes the prompt (and any healed prefix)."""
+        if not ids or len(ids) != len(positions):
+            raise ValueError(f"need a non-empty prompt with one position per token ({len(ids)} ids, {len(positions)})")
+        cancelled = cancel or (lambda: False)
+        healed = ""
+        if heal and len(ids) > 1 and ids[-1] not in self.stop_ids:
+            piece = self._healer.piece(ids[-1])
+            if self._healer.can_heal(piece):
+                healed, ids, positions = piece, ids[:-1], positions[:-1]
+        with self._lock, torch.inference_mode():
+            units = positions.extend(max_tokens)  # generated tokens stay in the cursor's unit
+            unit_tensor = torch.tensor(units.unit, dtype=torch.long)
+            started = time.perf_counter()
+            reused = self._crop_to_common_prefix(ids, units)
+            logits = self._prefill(list(ids), units, unit_tensor, reused, cancelled)
+            prefilled = time.perf_counter()
+            if logits is None:
+                return Completion("", [], "cancelled", len(ids), reused, prefilled - started, 0.0)
+            generated: list[int] = []
+            text = ""
+            reason: StopReason = "max_tokens"
+            raw = ""  # everything generated, the healed prefix included
+            for _ in range(max_tokens):
+                if len(raw) < len(healed):
+                    logits = self._constrain(logits, healed[len(raw) :])
+                token = int(logits.argmax())
+                if token in self.stop_ids:
+                    reason = "eos"
+                    break
+                generated.append(token)
+                raw = self.tokenizer.decode(generated, skip_special_tokens=True)
+                text = raw[len(healed) :]
+                cut = stop.cut(text)
+                if cut is not None:
+                    text, reason = cut, "stop"
+                    break
+                if len(generated) == max_tokens:
+                    break
+                if cancelled():
+                    reason = "cancelled"
+                    break
+                logits = self._forward([token], units, unit_tensor)
+            if reason in ("eos", "max_tokens"):
+                text = stop.finish(text)
+            return Completion(
+                text, generated, reason, len(ids), reused, prefilled - started, time.perf_counter() - prefilled
+            )
+
+    def _constrain(self, logits: torch.Tensor, remaining: str) -> torch.Tensor:
+        allowed = self._healer.allowed(remaining)
+        if allowed.shape[0] < logits.shape[0]:  # embedding rows beyond the tokenizer's vocabulary
+            allowed = torch.cat([allowed, allowed.new_zeros(logits.shape[0] - allowed.shape[0])])
+        return logits.masked_fill(~allowed[: logits.shape[0]], -torch.inf)
+
+    def prompt_logits(self, ids: Sequence[int], positions: Positions | None) -> torch.Tensor:
+        """Logits at every prompt position ([T, vocab]) from a cold run; positions None: flat RoPE.
+
+        For evaluation and tests. It leaves the completion cache empty.
+        """
+        with self._lock, torch.inference_mode():
+            self._reset_cache()
+            state = None
+            if positions is not None:
+                units = torch.tensor(positions.unit, dtype=torch.long)
+                state = HiropeState(units, self.facts.inv_freq, self.geometry, None)
+            output = self.model(torch.tensor([list(ids)]), hirope=state, use_cache=False)
+            logits: torch.Tensor = output.logits[0]
+            return logits
+
+    def _reset_cache(self) -> None:
+        self._cache = GrowingCache()
+        self._far_keys = FarKeyCache()
+        self._cached_ids: list[int] = []
+        self._cached_units: list[int] = []
+
+    def _crop_to_common_prefix(self, ids: Sequence[int], units: Positions) -> int:
+        """Keep the longest cached prefix whose ids and units match; at least one token is recomputed."""
+        limit = min(len(self._cached_ids), len(ids) - 1)
+        keep = 0
+        while keep < limit and self._cached_ids[keep] == ids[keep] and self._cached_units[keep] == units.unit[keep]:
+            keep += 1
+        self._cache.truncate(keep)
+        self._far_keys.crop(keep)
+        del self._cached_ids[keep:], self._cached_units[keep:]
+        return keep
+
+    def _prefill(
+        self, ids: list[int], units: Positions, unit_tensor: torch.Tensor, start: int, cancelled: Callable[[], bool]
+    ) -> torch.Tensor | None:
+        logits = None
+        for chunk_start in range(start, len(ids), PREFILL_CHUNK):
+            if chunk_start > start and cancelled():
+                return None
+            logits = self._forward(ids[chunk_start : chunk_start + PREFILL_CHUNK], units, unit_tensor)
+        return logits
+
+    def _forward(self, new_ids: list[int], units: Positions, unit_tensor: torch.Tensor) -> torch.Tensor:
+        """Run `new_ids` after the cached tokens; return the logits of the last one ([vocab])."""
+        held = len(self._cached_ids)
+        total = held + len(new_ids)
+        state = None
+        if self.rope.mode == "hirope":
+            state = HiropeState(unit_tensor[:total], self.facts.inv_freq, self.geometry, self._far_keys)
+        try:
+            output = self.model(
+                torch.tensor([new_ids]), cache=self._cache, use_cache=True, logits_to_keep=1, hirope=state
+            )
+        except BaseException:
+            self._reset_cache()  # a half-updated cache must not be reused
+            raise
+        self._cached_ids.extend(new_ids)
+        self._cached_units.extend(units.unit[held:total])
+        logits: torch.Tensor = output.logits[0, -1]
+        return logits
+
+
+def _stop_token_ids(model: object, tokenizer: object) -> frozenset[int]:
+    """End of sequence and every special token: none of them belongs in source code."""
+    ids: set[int] = set(getattr(tokenizer, "all_special_ids", []) or [])
+    for source in (getattr(model, "generation_config", None), getattr(model, "config", None), tokenizer):
+        eos = getattr(source, "eos_token_id", None)
+        if isinstance(eos, int):
+            ids.add(eos)
+        elif isinstance(eos, list | tuple):
+            ids.update(int(token) for token in eos)
+    return frozenset(ids)
