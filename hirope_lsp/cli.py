@@ -76,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     defaults = ModelSettings()
     complete.add_argument("location", metavar="FILE:LINE:COL")
-    complete.add_argument("--model", default=defaults.spec, help="'default', a .gguf file, a model directory or a Hugging Face id")
+    complete.add_argument(
+        "--model", default=defaults.spec, help="'default', a .gguf file, a model directory or a Hugging Face id"
+    )
     complete.add_argument("--dtype", default=defaults.dtype, choices=["float32", "bfloat16", "float16"])
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
     complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window in tokens")

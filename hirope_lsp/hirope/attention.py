@@ -18,7 +18,7 @@ t is the key's index in the cache (DESIGN.md: t_i = 0..T-1), so only u travels w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +28,8 @@ from hirope_lsp.hirope.split import HiropeGeometry
 
 QUERY_BLOCK = 128  # queries per block: the doubly computed band is block + W keys wide, so keep it small
 SCORE_BUDGET = 1 << 24  # elements of one block's score matrix (64 MiB in fp32)
+
+Turn = tuple[torch.Tensor, torch.Tensor]  # cos, sin of per-token angles on the slow bands: [S, d/2 - K] each
 
 
 class FarKeyCache:
@@ -40,14 +42,15 @@ class FarKeyCache:
     def __init__(self) -> None:
         self._layers: dict[int, GrowingBuffer] = {}
 
-    def keys(self, layer: int, key: torch.Tensor, delta: torch.Tensor, state: HiropeState) -> torch.Tensor:
-        """Far keys for all of `key` ([B, Hkv, Sk, D]); delta = u - t per key ([Sk])."""
+    def keys(self, layer: int, key: torch.Tensor, state: HiropeState) -> torch.Tensor:
+        """Far keys for all of `key` ([B, Hkv, Sk, D])."""
         buffer = self._layers.setdefault(layer, GrowingBuffer())
         held, k_len = buffer.length, key.shape[-2]
         if held > k_len:
             raise RuntimeError(f"layer {layer}: far-key cache holds {held} keys, the KV cache {k_len}; crop both")
         if held < k_len:
-            buffer.append(rotate_slow_bands(key[..., held:, :], delta[held:], state.inv_freq, state.geometry.split))
+            turn = state.far_turn(held, k_len, queries=False, dtype=key.dtype)
+            buffer.append(rotate_slow_bands(key[..., held:, :], turn, state.geometry.split))
         far = buffer.view()
         assert far is not None
         return far
@@ -70,6 +73,20 @@ class HiropeState:
     inv_freq: torch.Tensor
     geometry: HiropeGeometry
     far_keys: FarKeyCache | None = None
+    _turns: dict[tuple[int, int, bool, torch.dtype], Turn] = field(default_factory=dict, repr=False)
+
+    def far_turn(self, start: int, end: int, queries: bool, dtype: torch.dtype) -> Turn:
+        """cos and sin ([S, d/2 - K]) of the extra turn of tokens start..end-1 to their far positions:
+        u + W - 1 - t for queries, u - t for keys. Every layer needs the same ones, so they are made once
+        per forward call (the state lives for one call)."""
+        cache_key = (start, end, queries, dtype)
+        if cache_key not in self._turns:
+            delta = self.units[start:end] - torch.arange(start, end, device=self.units.device)
+            if queries:
+                delta = delta + (self.geometry.window - 1)
+            angle = delta.to(torch.float32)[:, None] * self.inv_freq[self.geometry.split :].to(torch.float32)
+            self._turns[cache_key] = (angle.cos().to(dtype), angle.sin().to(dtype))
+        return self._turns[cache_key]
 
 
 def hirope_attention(
@@ -116,13 +133,12 @@ def causal_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor
     )
 
 
-def rotate_slow_bands(x: torch.Tensor, delta: torch.Tensor, inv_freq: torch.Tensor, split: int) -> torch.Tensor:
-    """Turn bands k >= split of x ([B, H, S, D], rotate-half layout) by delta ([S]) * theta_k."""
+def rotate_slow_bands(x: torch.Tensor, turn: Turn, split: int) -> torch.Tensor:
+    """Turn bands k >= split of x ([B, H, S, D], rotate-half layout) by the angles whose cos and sin are given."""
     half = x.shape[-1] // 2
     if split >= half:
         return x
-    angle = delta.to(torch.float32)[:, None] * inv_freq[split:].to(torch.float32)[None, :]  # [S, half - K]
-    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    cos, sin = turn
     first, second = x[..., split:half], x[..., half + split :]
     turned = x.clone()
     turned[..., split:half] = first * cos - second * sin
@@ -149,14 +165,12 @@ def windowed_attention(
         )
     window, split = state.geometry.window, state.geometry.split
     offset = k_len - q_len  # t of the first query
-    t_key = torch.arange(k_len, device=key.device)
-    units = state.units.to(key.device)
 
-    far_query = rotate_slow_bands(query, units[offset:] + (window - 1) - t_key[offset:], state.inv_freq, split)
+    far_query = rotate_slow_bands(query, state.far_turn(offset, k_len, queries=True, dtype=query.dtype), split)
     if state.far_keys is None or layer is None:
-        far_key = rotate_slow_bands(key, units - t_key, state.inv_freq, split)
+        far_key = rotate_slow_bands(key, state.far_turn(0, k_len, queries=False, dtype=key.dtype), split)
     else:
-        far_key = state.far_keys.keys(layer, key, units - t_key, state)
+        far_key = state.far_keys.keys(layer, key, state)
 
     # Queries as [B, Hkv, Sq, G, D]: a block of them is then one [B, Hkv, n * G, D] view for the matmuls,
     # and the output lands in the [B, Sq, Hq, D] order that transformers expects.

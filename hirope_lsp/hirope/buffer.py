@@ -1,7 +1,7 @@
 """A tensor that grows along its sequence dimension without copying on every step.
 
 `torch.cat` per decode step copies the whole cache (tens of MB per layer at long context, most of a
-decode step on a CPU). This buffer keeps spare capacity, doubles when full, and hands out views;
+decode step on a CPU). This buffer keeps spare capacity, grows by half when full, and hands out views;
 cropping is O(1). Used for the KV cache and for HiRoPE's far-rotated keys.
 """
 
@@ -44,7 +44,8 @@ class GrowingBuffer:
         self.length = length
 
     def _grow(self, new: torch.Tensor, needed: int) -> None:
-        capacity = max(needed, 2 * (0 if self._data is None else self._data.shape[SEQ_DIM]), 256)
+        held = 0 if self._data is None else self._data.shape[SEQ_DIM]
+        capacity = max(needed, held * 3 // 2, 256)  # 1.5x: amortized appends, at most half the memory spare
         shape = (*new.shape[:SEQ_DIM], capacity, new.shape[-1])
         data = torch.empty(shape, dtype=new.dtype, device=new.device)
         if self._data is not None:

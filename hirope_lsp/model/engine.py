@@ -147,6 +147,11 @@ class Engine:
             logits: torch.Tensor = output.logits[0]
             return logits
 
+    def reset(self) -> None:
+        """Forget the cached prefix (the next request runs cold)."""
+        with self._lock:
+            self._reset_cache()
+
     def _reset_cache(self) -> None:
         self._cache = GrowingCache()
         self._far_keys = FarKeyCache()
