@@ -65,7 +65,8 @@ def _parse(cls: type[T], raw: object, prefix: str, problems: list[str]) -> T:
     if raw is None:
         return cls()
     if not isinstance(raw, Mapping):
-        problems.append(f"{prefix or 'settings'}: expected an object, got {type(raw).__name__}; using defaults")
+        where = prefix.rstrip(".") or "settings"
+        problems.append(f"{where}: expected an object, got {type(raw).__name__}; using defaults")
         return cls()
     hints = typing.get_type_hints(cls)
     given = {_snake(str(key)): value for key, value in raw.items()}
@@ -78,7 +79,8 @@ def _parse(cls: type[T], raw: object, prefix: str, problems: list[str]) -> T:
         if dataclasses.is_dataclass(kind):
             values[item.name] = _parse(kind, value, f"{name}.", problems)  # type: ignore[arg-type]
         elif _valid(kind, value) and (value is None or value <= item.metadata.get("max", value)):
-            values[item.name] = float(value) if kind is float and isinstance(value, int) else value
+            wants_float = float in (kind, *typing.get_args(kind))
+            values[item.name] = float(value) if wants_float and isinstance(value, int) else value
         else:
             problems.append(f"{name}: invalid value {value!r} ({_describe(kind)}); using the default")
     for unknown in given:

@@ -93,7 +93,8 @@ def main() -> None:
     engines = {mode: Engine(loaded, RopeSettings(mode=mode, window=args.window)) for mode in ("flat", "hirope")}
     print(f"model {loaded.name}, {args.dtype}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"HiRoPE window {args.window}, split band {engines['hirope'].geometry.split}")
-    print("length  prefill tok/s flat  hirope  ratio | decode ms flat  hirope  ratio | edit warm s  cold s  x | peak GiB")
+    print("length  prefill tok/s flat  hirope  ratio | decode ms flat  hirope  ratio", end="")
+    print(" | edit warm s  cold s  x | peak GiB")
 
     def tokenize(text: str) -> list[int]:
         return list(loaded.tokenizer.encode(text, add_special_tokens=False))

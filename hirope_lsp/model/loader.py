@@ -13,7 +13,9 @@ Never `trust_remote_code`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import os
 import re
@@ -102,8 +104,11 @@ def converted_dir(gguf: Path, cache: Path) -> tuple[Path, bool]:
     staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        # transformers draws the GGUF conversion's progress bar with a tqdm of its own that no setting turns off;
+        # stderr belongs to our logs (logging handlers keep their own reference to the real stream).
+        with contextlib.redirect_stderr(io.StringIO()):
+            tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     except Exception as error:
         raise ModelLoadError(f"cannot read {gguf}: {error}") from error
     # The weights are dequantized already; drop the GGUF quantizer so that the model saves as plain weights.

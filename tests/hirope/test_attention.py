@@ -84,7 +84,8 @@ def test_decode_steps_with_far_key_cache_match_reference():
     # a prefill of `prefix` tokens, then one token at a time, keys growing as a KV cache would
     state = HiropeState(units[:prefix], inv_freq, geometry, far_keys)
     first, _ = hirope_attention(
-        FakeLayer(), q_stock[None, :, :prefix], k_stock[None, :, :prefix], v[None, :, :prefix], None, scale, hirope=state
+        FakeLayer(), q_stock[None, :, :prefix], k_stock[None, :, :prefix], v[None, :, :prefix], None, scale,
+        hirope=state,
     )
     outputs = [first[0]]
     for i in range(prefix, 36):
@@ -99,10 +100,12 @@ def test_decode_steps_with_far_key_cache_match_reference():
 
 
 def test_far_key_cache_refuses_to_run_ahead_of_the_kv_cache():
-    q, k, v, q_stock, k_stock, units, inv_freq = setup(length=20)
+    _, _, v, q_stock, k_stock, units, inv_freq = setup(length=20)
     far_keys = FarKeyCache()
     state = HiropeState(units, inv_freq, HiropeGeometry(4, 2), far_keys)
     hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, hirope=state)
     shorter = HiropeState(units[:10], inv_freq, HiropeGeometry(4, 2), far_keys)
     with pytest.raises(RuntimeError, match="crop both"):
-        hirope_attention(FakeLayer(), q_stock[None, :, 9:10], k_stock[None, :, :10], v[None, :, :10], None, hirope=shorter)
+        hirope_attention(
+            FakeLayer(), q_stock[None, :, 9:10], k_stock[None, :, :10], v[None, :, :10], None, hirope=shorter
+        )

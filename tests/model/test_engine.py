@@ -1,0 +1,223 @@
+"""The engine on a tiny random Llama with a real tokenizer: cache reuse equals a cold run, chunked
+prefill equals one forward, cancellation, stopping; and the real default model writes a plausible body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+import torch
+
+from hirope_lsp.hirope.positions import Positions
+from hirope_lsp.model import engine as engine_module
+from hirope_lsp.model.engine import Completion, Engine, RopeSettings
+from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.stops import StopRule
+from hirope_lsp.prompt.layout import encode_units
+from tests.model.tiny import tiny_loaded
+
+TOLERANCE = 1e-4
+NEVER_STOP = StopRule(multiline=True, block_indent=0)  # random text runs to the token limit
+
+UNITS = [
+    "import math\n\n\n",
+    "def area(radius):\n    return math.pi * radius ** 2\n\n\n",
+    "class Shape:\n    def __init__(self, name):\n        self.name = name\n\n\n",
+    "def fibonacci(n):\n    if n < 2:\n        return n\n",
+]
+EDITED_UNITS = [*UNITS[:-1], "def fibonacci(n):\n    if n <= 1:\n        return 1\n"]
+
+ROPES = {
+    "flat": RopeSettings(mode="flat"),
+    "hirope-wide": RopeSettings(window=512),
+    "hirope-window-8": RopeSettings(window=8),
+}
+
+
+@pytest.fixture
+def loaded() -> LoadedModel:
+    return tiny_loaded()
+
+
+def encode(loaded: LoadedModel, units: list[str]) -> tuple[tuple[int, ...], Positions]:
+    return encode_units(units, lambda text: list(loaded.tokenizer.encode(text, add_special_tokens=False)))
+
+
+@contextmanager
+def recorded_logits(model: torch.nn.Module) -> Iterator[list[torch.Tensor]]:
+    """The last-position logits of every forward the model runs, read from its output head."""
+    seen: list[torch.Tensor] = []
+    handle = model.lm_head.register_forward_hook(lambda module, args, output: seen.append(output[0, -1].clone()))
+    try:
+        yield seen
+    finally:
+        handle.remove()
+
+
+def run(
+    engine: Engine, ids: tuple[int, ...], positions: Positions, max_tokens: int = 16
+) -> tuple[Completion, list[torch.Tensor]]:
+    """A completion and the logits its tokens were chosen from (one per generated token)."""
+    with recorded_logits(engine.model) as seen:
+        completion = engine.complete(ids, positions, NEVER_STOP, max_tokens, heal=False)
+    return completion, seen[len(seen) - len(completion.tokens) :] if completion.tokens else []
+
+
+def assert_same_run(warm: tuple[Completion, list[torch.Tensor]], cold: tuple[Completion, list[torch.Tensor]]) -> None:
+    (warm_completion, warm_logits), (cold_completion, cold_logits) = warm, cold
+    assert cold_completion.reason == "max_tokens" and len(cold_completion.tokens) == 16
+    assert warm_completion.tokens == cold_completion.tokens
+    assert warm_completion.text == cold_completion.text
+    assert len(warm_logits) == len(cold_logits) == 16
+    for step, (a, b) in enumerate(zip(warm_logits, cold_logits, strict=True)):
+        assert float((a - b).abs().max()) <= TOLERANCE, f"step {step}: warm and cold logits differ"
+
+
+@pytest.mark.parametrize("rope", ROPES.values(), ids=ROPES.keys())
+def test_editing_the_last_line_reuses_the_cache_and_equals_a_cold_run(loaded: LoadedModel, rope: RopeSettings) -> None:
+    ids, positions = encode(loaded, UNITS)
+    edited_ids, edited_positions = encode(loaded, EDITED_UNITS)
+    assert 40 <= len(edited_ids) <= 60
+    common = next(i for i, (a, b) in enumerate(zip(ids, edited_ids, strict=False)) if a != b)
+    assert common > 8  # the far keys of the reused prefix are cached and cropped too
+
+    engine = Engine(loaded, rope)
+    run(engine, ids, positions)
+    warm = run(engine, edited_ids, edited_positions)
+    cold = run(Engine(loaded, rope), edited_ids, edited_positions)
+    assert warm[0].reused_tokens == common and cold[0].reused_tokens == 0
+    assert_same_run(warm, cold)
+
+
+def test_accepted_completion_reuses_the_generated_tokens(loaded: LoadedModel) -> None:
+    rope = RopeSettings(window=8)
+    ids, positions = encode(loaded, UNITS)
+    engine = Engine(loaded, rope)
+    first, _ = run(engine, ids, positions)
+    longer_ids, longer_positions = ids + tuple(first.tokens[:4]), positions.extend(4)  # typed what was offered
+    warm = run(engine, longer_ids, longer_positions)
+    cold = run(Engine(loaded, rope), longer_ids, longer_positions)
+    assert warm[0].reused_tokens == len(longer_ids) - 1
+    assert_same_run(warm, cold)
+
+
+def test_same_ids_with_other_units_are_recomputed(loaded: LoadedModel) -> None:
+    """Reuse needs equal unit positions too: the same code read as other units is another prompt."""
+    rope = RopeSettings(window=8)
+    ids, positions = encode(loaded, UNITS)
+    merged_ids, merged = encode(loaded, [UNITS[0], UNITS[1] + UNITS[2], UNITS[3]])
+    assert merged_ids == ids and merged != positions
+    first_difference = next(i for i, (a, b) in enumerate(zip(positions.unit, merged.unit, strict=True)) if a != b)
+    engine = Engine(loaded, rope)
+    run(engine, ids, positions)
+    warm = run(engine, ids, merged)
+    cold = run(Engine(loaded, rope), ids, merged)
+    assert warm[0].reused_tokens == first_difference
+    assert_same_run(warm, cold)
+
+
+def test_hirope_window_changes_the_logits(loaded: LoadedModel) -> None:
+    """A control for the tests above: with this prompt the window-8 run differs from stock attention."""
+    ids, positions = encode(loaded, EDITED_UNITS)
+    hirope = Engine(loaded, RopeSettings(window=8)).prompt_logits(ids, positions)
+    flat = Engine(loaded, RopeSettings(mode="flat")).prompt_logits(ids, None)
+    assert float((hirope - flat).abs().max()) > 10 * TOLERANCE
+
+
+@pytest.mark.parametrize("rope", [ROPES["flat"], ROPES["hirope-window-8"]], ids=["flat", "hirope-window-8"])
+def test_chunked_prefill_equals_one_forward(
+    loaded: LoadedModel, monkeypatch: pytest.MonkeyPatch, rope: RopeSettings
+) -> None:
+    ids, positions = encode(loaded, EDITED_UNITS)
+    whole = run(Engine(loaded, rope), ids, positions)
+    monkeypatch.setattr(engine_module, "PREFILL_CHUNK", 7)
+    engine = Engine(loaded, rope)
+    chunked = run(engine, ids, positions)
+    assert_same_run(chunked, whole)
+    one_forward = engine.prompt_logits(ids, None if rope.mode == "flat" else positions)
+    assert one_forward.shape[0] == len(ids)
+    assert float((one_forward[-1] - chunked[1][0]).abs().max()) <= TOLERANCE
+
+
+def cancel_after(calls: int) -> Callable[[], bool]:
+    count = 0
+
+    def cancel() -> bool:
+        nonlocal count
+        count += 1
+        return count >= calls
+
+    return cancel
+
+
+def test_cancel_stops_within_one_decode_step(loaded: LoadedModel) -> None:
+    ids, positions = encode(loaded, UNITS)
+    completion = Engine(loaded).complete(ids, positions, NEVER_STOP, 20, cancel=cancel_after(3), heal=False)
+    assert completion.reason == "cancelled"
+    assert 1 <= len(completion.tokens) <= 4
+
+
+def test_cancel_during_prefill_leaves_a_working_engine(loaded: LoadedModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "PREFILL_CHUNK", 4)
+    rope = RopeSettings(window=8)
+    ids, positions = encode(loaded, EDITED_UNITS)
+    engine = Engine(loaded, rope)
+    cancelled = engine.complete(ids, positions, NEVER_STOP, 16, cancel=lambda: True, heal=False)
+    assert cancelled.reason == "cancelled" and cancelled.tokens == [] and cancelled.text == ""
+    assert_same_run(run(engine, ids, positions), run(Engine(loaded, rope), ids, positions))
+
+
+def test_stop_ids_hold_the_tokenizers_end_of_sequence(loaded: LoadedModel) -> None:
+    engine = Engine(loaded)
+    assert loaded.tokenizer.eos_token_id in engine.stop_ids
+    assert set(loaded.tokenizer.all_special_ids) <= engine.stop_ids
+
+
+def test_generation_stops_at_end_of_sequence(loaded: LoadedModel) -> None:
+    ids, positions = encode(loaded, UNITS)
+    free, _ = run(Engine(loaded), ids, positions)
+    step = next(i for i in range(2, len(free.tokens)) if free.tokens[i] not in free.tokens[:i])
+    loaded.model.generation_config.eos_token_id = free.tokens[step]  # the model declares that token its EOS
+    stopped, _ = run(Engine(loaded), ids, positions)
+    assert stopped.reason == "eos"
+    assert stopped.tokens == free.tokens[:step]
+    assert stopped.text == loaded.tokenizer.decode(free.tokens[:step]).rstrip()
+
+
+def test_max_tokens_is_honoured(loaded: LoadedModel) -> None:
+    ids, positions = encode(loaded, UNITS)
+    completion, _ = run(Engine(loaded), ids, positions, max_tokens=5)
+    assert completion.reason == "max_tokens" and len(completion.tokens) == 5
+    assert completion.prompt_tokens == len(ids)
+
+
+def test_healing_drops_the_last_token_and_constrains_the_first(loaded: LoadedModel) -> None:
+    ids, positions = encode(loaded, ["def area(radius):\n    "])
+    healed = loaded.tokenizer.decode([ids[-1]])
+    assert healed.strip() == ""  # the prompt ends inside the indentation
+    completion = Engine(loaded).complete(ids, positions, NEVER_STOP, 8)
+    assert completion.prompt_tokens == len(ids) - 1
+    raw = loaded.tokenizer.decode(completion.tokens)
+    assert raw.startswith(healed) or healed.startswith(raw)
+    assert completion.text == raw[len(healed) :].rstrip()
+
+
+def test_a_prompt_needs_one_position_per_token(loaded: LoadedModel) -> None:
+    engine = Engine(loaded)
+    with pytest.raises(ValueError, match="one position per token"):
+        engine.complete([1, 2, 3], Positions.flat(2), NEVER_STOP, 4)
+    with pytest.raises(ValueError, match="non-empty"):
+        engine.complete([], Positions.flat(0), NEVER_STOP, 4)
+
+
+@pytest.mark.slow
+def test_default_model_writes_a_fibonacci_body(default_model: LoadedModel) -> None:
+    ids, positions = encode(default_model, ["def fibonacci(n):\n    "])
+    engine = Engine(default_model)
+    completion = engine.complete(ids, positions, StopRule(multiline=True, block_indent=4), 48)
+    assert completion.text.strip(), completion
+    assert "\n" in completion.text.strip() and "return" in completion.text, completion.text
+    body = ("    " + completion.text).splitlines()
+    assert all(not line.strip() or line.startswith("    ") for line in body), completion.text
