@@ -25,7 +25,8 @@ DType = Literal["float32", "bfloat16", "float16"]
 @dataclass(frozen=True)
 class ModelSettings:
     spec: str = "default"  # "default", a .gguf file, a model directory, or a Hugging Face id
-    dtype: DType = "float32"
+    dtype: DType = "float32"  # weights for prefill
+    decode_dtype: DType = "float16"  # a copy of the linear weights for single-token steps (model/decode_weights.py)
     rope: RopeMode = "hirope"
     window: int = 512  # HiRoPE window W, tokens
     split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical

@@ -26,7 +26,7 @@ from hirope_lsp.index.document import Document
 from hirope_lsp.index.languages import language_for_path
 from hirope_lsp.index.outline import top_level_units
 from hirope_lsp.model.engine import Engine, RopeSettings
-from hirope_lsp.model.loader import load_model
+from hirope_lsp.model.loader import DTYPES, load_model
 from hirope_lsp.model.stops import StopRule
 from hirope_lsp.prompt.layout import Tokenize, encode_units
 
@@ -83,15 +83,20 @@ def edit_speedup(engine: Engine, ids: list[int], positions: Positions) -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    parser.add_argument("--dtype", default="float32", choices=list(DTYPES))
+    parser.add_argument("--decode-dtype", default="float16", choices=list(DTYPES))
     parser.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192])
     parser.add_argument("--decode-tokens", type=int, default=32)
     parser.add_argument("--window", type=int, default=512)
     args = parser.parse_args()
 
     loaded = load_model(args.model, dtype=args.dtype)
-    engines = {mode: Engine(loaded, RopeSettings(mode=mode, window=args.window)) for mode in ("flat", "hirope")}
-    print(f"model {loaded.name}, {args.dtype}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    decode_dtype = DTYPES[args.decode_dtype]
+    engines = {
+        mode: Engine(loaded, RopeSettings(mode=mode, window=args.window), decode_dtype) for mode in ("flat", "hirope")
+    }
+    print(f"model {loaded.name}, weights {args.dtype}, decode weights {args.decode_dtype}, torch {torch.__version__},")
+    print(f"{torch.get_num_threads()} threads")
     print(f"HiRoPE window {args.window}, split band {engines['hirope'].geometry.split}")
     print("length  prefill tok/s flat  hirope  ratio | decode ms flat  hirope  ratio", end="")
     print(" | edit warm s  cold s  x | peak GiB")

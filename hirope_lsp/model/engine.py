@@ -12,6 +12,7 @@ checked between prefill chunks and between decode steps.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ import torch
 
 from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.hirope.positions import Positions
+from hirope_lsp.model.decode_weights import set_decode_weights
 from hirope_lsp.model.healing import TokenHealer
 from hirope_lsp.model.kv_cache import GrowingCache
 from hirope_lsp.model.loader import LoadedModel
@@ -53,11 +55,15 @@ class Completion:
 
 
 class Engine:
-    def __init__(self, loaded: LoadedModel, rope: RopeSettings | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedModel, rope: RopeSettings | None = None, decode_dtype: torch.dtype | None = torch.float16
+    ) -> None:
+        """decode_dtype: precision of the weight copy for single-token steps (None: the model's own)."""
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.name = loaded.name
         self.facts: RopeFacts = enable_hirope(self.model)
+        set_decode_weights(self.model, decode_dtype)
         self.rope = rope or RopeSettings()
         self.geometry = self.facts.geometry(self.rope.window, self.rope.split)
         self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
@@ -157,13 +163,22 @@ class Engine:
         self._far_keys = FarKeyCache()
         self._cached_ids: list[int] = []
         self._cached_units: list[int] = []
+        self._reusable = 0  # leading cached tokens computed by multi-token forwards
 
     def _crop_to_common_prefix(self, ids: Sequence[int], units: Positions) -> int:
-        """Keep the longest cached prefix whose ids and units match; at least one token is recomputed."""
-        limit = min(len(self._cached_ids), len(ids) - 1)
+        """Keep the longest reusable cached prefix whose ids and units match.
+
+        Only tokens computed by multi-token forwards are reusable (single-token steps use the decode
+        weights, see decode_weights.py), and a cold run computes all but the last prompt token that way;
+        so at least the last token is recomputed, and never a lone token before it.
+        """
+        limit = min(self._reusable, len(ids) - 1)
         keep = 0
         while keep < limit and self._cached_ids[keep] == ids[keep] and self._cached_units[keep] == units.unit[keep]:
             keep += 1
+        if keep == len(ids) - 2 and keep > 0:
+            keep -= 1  # recompute two tokens rather than one alone
+        self._reusable = keep
         self._cache.truncate(keep)
         self._far_keys.crop(keep)
         del self._cached_ids[keep:], self._cached_units[keep:]
@@ -172,12 +187,20 @@ class Engine:
     def _prefill(
         self, ids: list[int], units: Positions, unit_tensor: torch.Tensor, start: int, cancelled: Callable[[], bool]
     ) -> torch.Tensor | None:
-        logits = None
-        for chunk_start in range(start, len(ids), PREFILL_CHUNK):
-            if chunk_start > start and cancelled():
+        """Run ids[start:]: all but the last token in even chunks of at most PREFILL_CHUNK, then the last
+        token alone, as decode steps run, so that warm and cold runs compute every token the same way."""
+        last = len(ids) - 1
+        chunks = -(-(last - start) // PREFILL_CHUNK)  # ceil; even sizes, so no chunk is a lone token
+        bounds = [start + (last - start) * k // chunks for k in range(chunks + 1)] if chunks else [start]
+        for begin, end in itertools.pairwise(bounds):
+            if begin > start and cancelled():
                 return None
-            logits = self._forward(ids[chunk_start : chunk_start + PREFILL_CHUNK], units, unit_tensor)
-        return logits
+            self._forward(ids[begin:end], units, unit_tensor)
+            if end - begin > 1:
+                self._reusable = end
+        if last > start and cancelled():
+            return None
+        return self._forward(ids[last:], units, unit_tensor)
 
     def _forward(self, new_ids: list[int], units: Positions, unit_tensor: torch.Tensor) -> torch.Tensor:
         """Run `new_ids` after the cached tokens; return the logits of the last one ([vocab])."""
