@@ -14,6 +14,10 @@ get only the far score, keys near all of them only the stock one, and the band i
 a mask picking one per pair. Scores and probabilities for one block are [B, H, block, S_k].
 
 t is the key's index in the cache (DESIGN.md: t_i = 0..T-1), so only u travels with the call.
+
+Invariants the tests pin against stock attention: W >= T, and s = 1 (K = d/2), give the stock logits.
+DESIGN.md also lists u = t; under this rule it does not hold (beyond the window the slow bands then see
+t_i - t_j + W - 1), so the far branch is pinned against a float64 reference instead.
 """
 
 from __future__ import annotations
