@@ -176,6 +176,9 @@ def windowed_attention(
     else:
         far_key = state.far_keys.keys(layer, key, state)
 
+    if q_len == 1:
+        return _single_query_attention(query * scale, far_query * scale, key, far_key, value, window)
+
     # Queries as [B, Hkv, Sq, G, D]: a block of them is then one [B, Hkv, n * G, D] view for the matmuls,
     # and the output lands in the [B, Sq, Hq, D] order that transformers expects.
     groups = q_heads // kv_heads
@@ -210,6 +213,28 @@ def windowed_attention(
             parts.append((far, value[..., :far_end, :]))
         output[:, :, start:stop] = _softmax_weighted_sum(parts, value.dtype).view(batch, kv_heads, rows, groups, dim)
     return output.permute(0, 2, 1, 3, 4).reshape(batch, q_len, q_heads, dim)
+
+
+def _single_query_attention(
+    query: torch.Tensor,
+    far_query: torch.Tensor,
+    key: torch.Tensor,
+    far_key: torch.Tensor,
+    value: torch.Tensor,
+    window: int,
+) -> torch.Tensor:
+    """A decode step, with q already scaled: keys [0, t - W] are far, (t - W, t] near. They tile the cache in
+    order, so one softmax over the two score rows side by side and one product with all the values do it,
+    with no mask; few operations, because at one token per step their count is what costs. [B, 1, Hq, D]"""
+    batch, q_heads, _, dim = query.shape
+    kv_heads, k_len = key.shape[1], key.shape[-2]
+    far_end = max(0, k_len - window)
+    scores = query.view(batch, kv_heads, -1, dim) @ key[..., far_end:, :].transpose(-1, -2)  # [B, Hkv, G, keys]
+    if far_end:
+        far_scores = far_query.view(batch, kv_heads, -1, dim) @ far_key[..., :far_end, :].transpose(-1, -2)
+        scores = torch.cat([far_scores, scores], dim=-1)
+    probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(value.dtype)
+    return (probs @ value).view(batch, 1, q_heads, dim)
 
 
 def _grouped(x: torch.Tensor, kv_heads: int) -> torch.Tensor:

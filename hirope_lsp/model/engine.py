@@ -102,35 +102,42 @@ class Engine:
             prefilled = time.perf_counter()
             if logits is None:
                 return Completion("", [], "cancelled", len(ids), reused, prefilled - started, 0.0)
-            generated: list[int] = []
-            text = ""
-            reason: StopReason = "max_tokens"
-            raw = ""  # everything generated, the healed prefix included
-            for _ in range(max_tokens):
-                if len(raw) < len(healed):
-                    logits = self._constrain(logits, healed[len(raw) :])
-                token = int(logits.argmax())
-                if token in self.stop_ids:
-                    reason = "eos"
-                    break
-                generated.append(token)
-                raw = self.tokenizer.decode(generated, skip_special_tokens=True)
-                text = raw[len(healed) :]
-                cut = stop.cut(text)
-                if cut is not None:
-                    text, reason = cut, "stop"
-                    break
-                if len(generated) == max_tokens:
-                    break
-                if cancelled():
-                    reason = "cancelled"
-                    break
-                logits = self._forward([token], units, unit_tensor)
-            if reason in ("eos", "max_tokens"):
-                text = stop.finish(text)
+            text, generated, reason = self._decode(logits, healed, stop, max_tokens, units, unit_tensor, cancelled)
             return Completion(
                 text, generated, reason, len(ids), reused, prefilled - started, time.perf_counter() - prefilled
             )
+
+    def _decode(
+        self,
+        logits: torch.Tensor,
+        healed: str,
+        stop: StopRule,
+        max_tokens: int,
+        units: Positions,
+        unit_tensor: torch.Tensor,
+        cancelled: Callable[[], bool],
+    ) -> tuple[str, list[int], StopReason]:
+        """Greedy steps from the prompt's last logits: the kept text, the generated ids, why it ended."""
+        generated: list[int] = []
+        text = raw = ""  # raw: everything generated, the healed prefix included
+        for _ in range(max_tokens):
+            if len(raw) < len(healed):
+                logits = self._constrain(logits, healed[len(raw) :])
+            token = int(logits.argmax())
+            if token in self.stop_ids:
+                return stop.finish(text), generated, "eos"
+            generated.append(token)
+            raw = self.tokenizer.decode(generated, skip_special_tokens=True)
+            text = raw[len(healed) :]
+            cut = stop.cut(text)
+            if cut is not None:
+                return cut, generated, "stop"
+            if len(generated) == max_tokens:
+                break
+            if cancelled():
+                return text, generated, "cancelled"
+            logits = self._forward([token], units, unit_tensor)
+        return stop.finish(text), generated, "max_tokens"
 
     def _constrain(self, logits: torch.Tensor, remaining: str) -> torch.Tensor:
         allowed = self._healer.allowed(remaining)
