@@ -3,11 +3,12 @@
     python -m hirope_lsp.eval.bench_engine [--dtype float32] [--lengths 2048 8192] [--decode-tokens 32]
 
 The prompt is real code (the installed standard library's asyncio package, whole files), laid out in
-outline units as the prompt builder does, cut to each length. For each length it prints:
-- prefill tokens/s, stock attention (flat) and HiRoPE, and their ratio;
-- one decode step (ms, median over the generated tokens) for both, and their ratio;
-- a completion after a one-character edit at the end of the prompt (warm cache) against cold;
-- peak resident memory of the process so far.
+outline units as the prompt builder does, cut to each length. For each length and rope mode (flat: stock
+attention) it prints:
+- prefill tokens/s (cold);
+- ms per decode step after that prompt (mean over the generated tokens);
+- seconds for a completion after a one-token edit at the end of the prompt, warm cache and cold;
+- peak resident memory of the process so far (so run one length alone to read its own peak).
 Greedy decoding runs for exactly --decode-tokens (no stop rule), so runs compare like with like.
 """
 
@@ -86,35 +87,33 @@ def main() -> None:
     parser.add_argument("--dtype", default="float32", choices=list(DTYPES))
     parser.add_argument("--decode-dtype", default="float16", choices=list(DTYPES))
     parser.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192])
+    parser.add_argument("--modes", nargs="+", default=["flat", "hirope"], choices=["flat", "hirope"])
     parser.add_argument("--decode-tokens", type=int, default=32)
     parser.add_argument("--window", type=int, default=512)
+    parser.add_argument("--no-edit", action="store_true", help="skip the warm-vs-cold edit comparison")
     args = parser.parse_args()
 
     loaded = load_model(args.model, dtype=args.dtype)
     decode_dtype = DTYPES[args.decode_dtype]
-    engines = {
-        mode: Engine(loaded, RopeSettings(mode=mode, window=args.window), decode_dtype) for mode in ("flat", "hirope")
-    }
+    engines = {mode: Engine(loaded, RopeSettings(mode=mode, window=args.window), decode_dtype) for mode in args.modes}
     print(f"model {loaded.name}, weights {args.dtype}, decode weights {args.decode_dtype}, torch {torch.__version__},")
-    print(f"{torch.get_num_threads()} threads")
-    print(f"HiRoPE window {args.window}, split band {engines['hirope'].geometry.split}")
-    print("length  prefill tok/s flat  hirope  ratio | decode ms flat  hirope  ratio", end="")
-    print(" | edit warm s  cold s  x | peak GiB")
+    split = engines[args.modes[-1]].geometry.split
+    print(f"{torch.get_num_threads()} threads; HiRoPE window {args.window}; split band {split}")
+    print("length  mode    prefill tok/s  decode ms/step  edit warm s  edit cold s  peak GiB")
 
     def tokenize(text: str) -> list[int]:
         return list(loaded.tokenizer.encode(text, add_special_tokens=False))
 
     for length in args.lengths:
         ids, positions = code_prompt(tokenize, length)
-        flat_prefill, flat_decode = run(engines["flat"], ids, positions, args.decode_tokens)
-        hirope_prefill, hirope_decode = run(engines["hirope"], ids, positions, args.decode_tokens)
-        warm, cold = edit_speedup(engines["hirope"], ids, positions)
-        print(
-            f"{length:6d}  {flat_prefill:18.0f}  {hirope_prefill:6.0f}  {flat_prefill / hirope_prefill:5.2f} |"
-            f" {flat_decode:14.1f}  {hirope_decode:6.1f}  {hirope_decode / flat_decode:5.2f} |"
-            f" {warm:11.2f}  {cold:6.2f}  {cold / warm:4.0f} | {peak_rss_gib():8.2f}",
-            flush=True,
-        )
+        for mode, engine in engines.items():
+            prefill, decode = run(engine, ids, positions, args.decode_tokens)
+            edit = (
+                "           -            -"
+                if args.no_edit
+                else "{:12.2f} {:12.2f}".format(*edit_speedup(engine, ids, positions))
+            )
+            print(f"{length:6d}  {mode:6s}  {prefill:13.0f}  {decode:14.1f} {edit}  {peak_rss_gib():8.2f}", flush=True)
 
 
 if __name__ == "__main__":
