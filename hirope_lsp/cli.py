@@ -2,6 +2,10 @@
 
     hirope-lsp [--stdio | --tcp HOST:PORT] [--log-file PATH] [-v]   the language server (stdio by default)
     hirope-lsp complete FILE:LINE:COL [options]                     print one completion and exit
+    hirope-lsp index [DIR]                                          index DIR and print what it holds
+
+`complete` indexes the repository around FILE (the git work tree it is in, else its directory) and
+builds the prompt from it, as the server does.
 
 Arguments are parsed here rather than by pygls' helper, which rejects the `--stdio` flag that
 vscode-languageclient passes. Errors are one line on stderr and a non-zero exit status; stdout carries
@@ -14,11 +18,13 @@ import argparse
 import logging
 import os
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from hirope_lsp import __version__
-from hirope_lsp.config import ModelSettings
+from hirope_lsp.config import IndexSettings, ModelSettings, PromptSettings
 
 log = logging.getLogger("hirope_lsp")
 
@@ -43,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "complete":
             return _complete(args)
+        if args.command == "index":
+            return _index(args)
         raise UsageError("the language server (--stdio, --tcp) is not built yet; use `hirope-lsp complete`")
     except UsageError as error:
         print(f"hirope-lsp: error: {error}", file=sys.stderr)
@@ -85,6 +93,20 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--split", type=float, default=None, help="ratio of rotary bands on token positions")
     complete.add_argument("--max-tokens", type=int, default=None, help="tokens to generate at most")
     complete.add_argument("--multiline", action="store_true", help="complete a block, not just the rest of the line")
+    complete.add_argument(
+        "--context-multiple",
+        type=float,
+        default=PromptSettings().context_multiple,
+        help="with HiRoPE, the prompt may fill this many training windows (flat RoPE: one)",
+    )
+
+    index = commands.add_parser(
+        "index",
+        parents=[common],
+        help="index a directory and print its files, units and tags per language",
+        description="Index DIR as the server would (git's ignore rules apply) and print what it holds.",
+    )
+    index.add_argument("directory", metavar="DIR", nargs="?", default=".")
     return parser
 
 
@@ -96,33 +118,44 @@ def _complete(args: argparse.Namespace) -> int:
     max_tokens = args.max_tokens or (defaults.max_tokens if args.multiline else defaults.max_line_tokens)
     if max_tokens < 1 or args.window < 1:
         raise UsageError("--max-tokens and --window must be positive")
+    if args.context_multiple <= 0:
+        raise UsageError("--context-multiple must be positive")
 
-    from hirope_lsp.hirope.positions import Positions
-    from hirope_lsp.index.document import Document
-    from hirope_lsp.index.languages import language_for_path
-    from hirope_lsp.index.outline import top_level_units
+    from hirope_lsp.index.repository import Repository
     from hirope_lsp.model.engine import Engine, RopeSettings
     from hirope_lsp.model.loader import ModelLoadError, load_model
     from hirope_lsp.model.rope import UnsupportedModelError
     from hirope_lsp.model.stops import StopRule
-    from hirope_lsp.prompt.cursor import block_indent
-    from hirope_lsp.prompt.layout import encode_units
+    from hirope_lsp.prompt.budget import prompt_budget
+    from hirope_lsp.prompt.layout import build_prompt
+    from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
 
-    language = language_for_path(cursor.path, data.split(b"\n", 1)[0])
-    document = Document.from_bytes(str(cursor.path), prefix, language)
-    pieces = [prefix[unit.start_byte : unit.end_byte].decode("utf-8", "replace") for unit in top_level_units(document)]
     try:
         loaded = load_model(args.model, dtype=args.dtype)
         engine = Engine(loaded, RopeSettings(mode=args.rope, window=args.window, split=args.split))
+        budget = prompt_budget(engine.train_length, max_tokens, args.rope, args.context_multiple)
     except (ModelLoadError, UnsupportedModelError, ValueError) as error:
         print(f"hirope-lsp: error: {error}", file=sys.stderr)
         return 1
-    ids, positions = encode_units(pieces, lambda text: list(loaded.tokenizer.encode(text, add_special_tokens=False)))
-    if not ids:  # an empty prefix: give the model a line break to start from
-        ids, positions = tuple(loaded.tokenizer.encode("\n", add_special_tokens=False)), Positions((0,))
-    line_before = prefix.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
-    stop = StopRule(multiline=args.multiline, block_indent=block_indent(line_before))
-    completion = engine.complete(ids, positions, stop, max_tokens)
+    path = Path(os.path.abspath(cursor.path))
+    repository = Repository(repository_root(path), max_file_bytes=IndexSettings().max_file_bytes)
+    repository.scan()
+    text = data.decode("utf-8", "replace")  # the document's bytes are this text's: count the offset in them
+    repository.open_document(path, text, 0)
+    offset = len(prefix.decode("utf-8", "replace").encode("utf-8"))
+    prompt = build_prompt(
+        repository.snapshot(), path, offset, CachedTokenizer(TransformersTokenizer(loaded.tokenizer)), budget
+    )
+    log.info(
+        "prompt: %d tokens (budget %d, %s format) from %d files",
+        len(prompt.ids),
+        budget,
+        prompt.format,
+        len(prompt.files),
+    )
+    log.debug("prompt files, in prompt order: %s", ", ".join(prompt.files))
+    stop = StopRule(multiline=args.multiline, block_indent=prompt.block_indent)
+    completion = engine.complete(prompt.ids, prompt.positions, stop, max_tokens)
     log.info(
         "%s: %d prompt tokens, %d generated (%s); prefill %.2f s, decode %.2f s",
         loaded.name,
@@ -134,6 +167,71 @@ def _complete(args: argparse.Namespace) -> int:
     )
     print(completion.text)
     return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    from hirope_lsp.index.repository import Repository
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory")
+    repository = Repository(directory, max_file_bytes=IndexSettings().max_file_bytes)
+    started = time.monotonic()
+    with _Progress(f"indexing {directory}", enabled=sys.stderr.isatty()):
+        repository.scan()
+    seconds = time.monotonic() - started
+    counts: dict[str, list[int]] = {}
+    for file in repository.snapshot().files.values():
+        row = counts.setdefault(file.language or "text", [0, 0, 0])
+        row[0] += 1
+        row[1] += len(file.units)
+        row[2] += len(file.tags)
+    print(f"{'language':<12}{'files':>8}{'units':>10}{'tags':>10}")
+    for language, (files, units, tags) in sorted(counts.items(), key=lambda item: (-item[1][0], item[0])):
+        print(f"{language:<12}{files:>8}{units:>10}{tags:>10}")
+    total = [sum(row[column] for row in counts.values()) for column in range(3)]
+    print(f"{'total':<12}{total[0]:>8}{total[1]:>10}{total[2]:>10}")
+    print(f"indexed {repository.root} in {seconds:.2f} s")
+    return 0
+
+
+class _Progress:
+    """A line on stderr that shows the time so far while a blocking call runs (the index reports no
+    per-file progress), erased when it ends; nothing unless `enabled` (stderr is a terminal)."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.label = label
+        self.enabled = enabled
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> None:
+        if self.enabled:
+            self._thread.start()
+
+    def __exit__(self, *_: object) -> None:
+        if self.enabled:
+            self._done.set()
+            self._thread.join()
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        frames = "|/-\\"
+        tick = 0
+        while not self._done.wait(0.1):
+            sys.stderr.write(f"\r{self.label} {frames[tick % len(frames)]} {time.monotonic() - started:.1f} s")
+            sys.stderr.flush()
+            tick += 1
+
+
+def repository_root(path: Path) -> Path:
+    """The git work tree that holds `path` (a file), else the file's directory."""
+    for directory in path.parents:
+        if (directory / ".git").exists():
+            return directory
+    return path.parent
 
 
 def parse_location(location: str) -> Cursor:

@@ -16,10 +16,15 @@ FIB = Path(__file__).parent / "fixtures" / "fib.py"
 SCRIPT = Path(sys.executable).with_name("hirope-lsp")
 
 
+def command_line() -> list[str]:
+    return [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "hirope_lsp.cli"]
+
+
 def hirope_lsp(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    command = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "hirope_lsp.cli"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    return subprocess.run(
+        [*command_line(), *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -83,3 +88,64 @@ def test_stdio_server_says_it_is_not_built_and_keeps_stdout_clean() -> None:
     result = hirope_lsp("--stdio")
     assert result.returncode == 2
     assert_one_line_error(result, "not built yet")
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_index_prints_files_units_and_tags_per_language(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path / "project",
+        {
+            "app.py": "import os\n\n\ndef main():\n    return run()\n\n\ndef run():\n    return 0\n",
+            "lib/util.py": "class Tool:\n    def use(self):\n        pass\n",
+            "web/main.ts": "export function greet(name: string): string {\n  return name;\n}\n",
+            "README.md": "A project.\n\nTwo paragraphs.\n",
+            "build/out.py": "x = 1\n",
+            ".gitignore": "build/\n",
+        },
+    )
+    result = subprocess.run(
+        [*command_line(), "index", str(tmp_path / "project")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress line when stderr is not a terminal
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:-1]}
+    # app.py: the import, main, run; util.py: the class. Tags: os (import), main, run (defs), run (call); Tool, use.
+    assert rows["python"] == ["2", "4", "6"]
+    assert rows["typescript"] == ["1", "1", "1"]
+    assert rows["text"] == ["2", "3", "0"]  # README.md (two paragraphs) and .gitignore
+    assert rows["total"][0] == "5"  # build/ is ignored
+    assert result.stdout.splitlines()[-1].startswith("indexed ") and result.stdout.rstrip().endswith(" s")
+
+
+def test_index_of_a_missing_directory(tmp_path: Path) -> None:
+    assert_one_line_error(hirope_lsp("index", str(tmp_path / "nope")), "not a directory")
+
+
+@pytest.mark.slow
+def test_complete_uses_the_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(
+        repo,
+        {
+            "headers.py": "def parse_header(line):\n    name, _, value = line.partition(':')\n"
+            "    return name.strip().lower(), value.strip()\n",
+            "reader.py": "from headers import parse_header\n\n\ndef read(lines):\n    result = {}\n"
+            "    for line in lines:\n        name, value = parse_header(line)\n        \n    return result\n",
+        },
+    )
+    (repo / ".git").mkdir()  # the root of the work tree
+    result = hirope_lsp("complete", f"{repo / 'reader.py'}:8:9", "--max-tokens", "8", "-vv")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "from 2 files" in next(line for line in result.stderr.splitlines() if "prompt:" in line)
+    assert "prompt files, in prompt order: headers.py, reader.py" in result.stderr
