@@ -87,7 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument(
         "--model", default=defaults.spec, help="'default', a .gguf file, a model directory or a Hugging Face id"
     )
-    complete.add_argument("--dtype", default=defaults.dtype, choices=["float32", "bfloat16", "float16"])
+    dtypes = ["float32", "bfloat16", "float16"]
+    complete.add_argument("--dtype", default=defaults.dtype, choices=dtypes, help="weights for prefill")
+    complete.add_argument(
+        "--decode-dtype", default=defaults.decode_dtype, choices=dtypes, help="weight copy for one-token steps"
+    )
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
     complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window in tokens")
     complete.add_argument("--split", type=float, default=None, help="ratio of rotary bands on token positions")
@@ -123,7 +127,7 @@ def _complete(args: argparse.Namespace) -> int:
 
     from hirope_lsp.index.repository import Repository
     from hirope_lsp.model.engine import Engine, RopeSettings
-    from hirope_lsp.model.loader import ModelLoadError, load_model
+    from hirope_lsp.model.loader import DTYPES, ModelLoadError, load_model
     from hirope_lsp.model.rope import UnsupportedModelError
     from hirope_lsp.model.stops import StopRule
     from hirope_lsp.prompt.budget import prompt_budget
@@ -132,7 +136,8 @@ def _complete(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_model(args.model, dtype=args.dtype)
-        engine = Engine(loaded, RopeSettings(mode=args.rope, window=args.window, split=args.split))
+        rope = RopeSettings(mode=args.rope, window=args.window, split=args.split)
+        engine = Engine(loaded, rope, decode_dtype=DTYPES[args.decode_dtype])
         budget = prompt_budget(engine.train_length, max_tokens, args.rope, args.context_multiple)
     except (ModelLoadError, UnsupportedModelError, ValueError) as error:
         print(f"hirope-lsp: error: {error}", file=sys.stderr)

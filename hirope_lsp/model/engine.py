@@ -89,10 +89,9 @@ class Engine:
             raise ValueError(f"need a non-empty prompt with one position per token ({len(ids)} ids, {len(positions)})")
         cancelled = cancel or (lambda: False)
         healed = ""
-        if heal and len(ids) > 1 and ids[-1] not in self.stop_ids:
-            piece = self._healer.piece(ids[-1])
-            if self._healer.can_heal(piece):
-                healed, ids, positions = piece, ids[:-1], positions[:-1]
+        if heal:
+            healed, count = self._healer.tail(ids, self.stop_ids)
+            ids, positions = ids[: len(ids) - count], positions[: len(ids) - count]
         with self._lock, torch.inference_mode():
             units = positions.extend(max_tokens)  # generated tokens stay in the cursor's unit
             unit_tensor = torch.tensor(units.unit, dtype=torch.long)

@@ -2,20 +2,38 @@
 line, half an identifier) pushes the model toward odd continuations, because in training that text was
 part of a longer token. The engine drops the prompt's last token and lets the first generated tokens be
 only those consistent with its text; the completion then starts after that text.
+
+A whitespace-only tail spanning several tokens is healed whole: the prompt builder tokenizes units
+apart, so a newline and the indentation after it can land in two tokens where training text has one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
 import torch
+
+MAX_HEALED_TOKENS = 3
 
 
 class TokenHealer:
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
         self._pieces: list[str] | None = None
+
+    def tail(self, ids: Sequence[int], stop_ids: Collection[int]) -> tuple[str, int]:
+        """The prompt's tail to regenerate and how many tokens it spans (0 when nothing can be healed):
+        the last token, and the tokens before it while the tail stays whitespace only."""
+        text, count = "", 0
+        while count < min(MAX_HEALED_TOKENS, len(ids) - 1):
+            token = ids[-1 - count]
+            piece = self.piece(token)
+            if token in stop_ids or not self.can_heal(piece) or (count and not (piece + text).isspace()):
+                break
+            text, count = piece + text, count + 1
+        return text, count
 
     def piece(self, token: int) -> str:
         return str(self._tokenizer.decode([token]))

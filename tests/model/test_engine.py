@@ -13,6 +13,7 @@ import torch
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.model import engine as engine_module
 from hirope_lsp.model.engine import Completion, Engine, RopeSettings
+from hirope_lsp.model.healing import TokenHealer
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.stops import StopRule
 from hirope_lsp.prompt.layout import encode_units
@@ -212,10 +213,11 @@ def test_max_tokens_is_honoured(loaded: LoadedModel) -> None:
 
 def test_healing_drops_the_last_token_and_constrains_the_first(loaded: LoadedModel) -> None:
     ids, positions = encode(loaded, ["def area(radius):\n    "])
-    healed = loaded.tokenizer.decode([ids[-1]])
-    assert healed.strip() == ""  # the prompt ends inside the indentation
-    completion = Engine(loaded).complete(ids, positions, NEVER_STOP, 8)
-    assert completion.prompt_tokens == len(ids) - 1
+    engine = Engine(loaded)
+    healed, count = TokenHealer(loaded.tokenizer).tail(ids, engine.stop_ids)
+    assert count >= 1 and healed.strip() == "" and healed.endswith("    ")  # the prompt ends in the indentation
+    completion = engine.complete(ids, positions, NEVER_STOP, 8)
+    assert completion.prompt_tokens == len(ids) - count
     raw = loaded.tokenizer.decode(completion.tokens)
     assert raw.startswith(healed) or healed.startswith(raw)
     assert completion.text == raw[len(healed) :].rstrip()

@@ -41,3 +41,20 @@ def test_only_round_tripping_pieces_heal(default_model: LoadedModel) -> None:
     assert healer.can_heal("    ")
     first_byte_of_an_emoji = default_model.tokenizer.encode("🙂", add_special_tokens=False)[0]
     assert not healer.can_heal(healer.piece(first_byte_of_an_emoji))
+
+
+@pytest.mark.slow
+def test_a_whitespace_tail_split_across_tokens_is_healed_whole(default_model: LoadedModel) -> None:
+    """Units are tokenized apart, so a newline and the next line's indentation can be two tokens."""
+    tokenizer = default_model.tokenizer
+    healer = TokenHealer(tokenizer)
+
+    def encode(text: str) -> list[int]:
+        return list(tokenizer.encode(text, add_special_tokens=False))
+
+    split_tail = encode("def f(n):\n") + encode("    ")
+    assert healer.tail(split_tail, set()) == ("\n    ", 2)
+    code_tail = encode("    return x +")
+    text, count = healer.tail(code_tail, set())
+    assert count == 1 and text.strip() == "+"  # only whitespace joins the last token
+    assert healer.tail(encode("x"), set()) == ("", 0)  # a one-token prompt keeps its token
