@@ -51,7 +51,16 @@ def main(argv: list[str] | None = None) -> int:
             return _complete(args)
         if args.command == "index":
             return _index(args)
-        raise UsageError("the language server (--stdio, --tcp) is not built yet; use `hirope-lsp complete`")
+        from hirope_lsp.server.main import parse_address, serve_stdio, serve_tcp
+
+        verbosity, log_file = getattr(args, "verbose", 0), getattr(args, "log_file", None)
+        if args.tcp:
+            try:
+                host, port = parse_address(args.tcp)
+            except ValueError as error:
+                raise UsageError(str(error)) from None
+            return serve_tcp(host, port, verbosity, log_file)
+        return serve_stdio(verbosity, log_file)
     except UsageError as error:
         print(f"hirope-lsp: error: {error}", file=sys.stderr)
         return 2

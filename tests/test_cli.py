@@ -84,12 +84,6 @@ def test_non_positive_window() -> None:
     assert_one_line_error(hirope_lsp("complete", f"{FIB}:5:5", "--window", "0"), "--window")
 
 
-def test_stdio_server_says_it_is_not_built_and_keeps_stdout_clean() -> None:
-    result = hirope_lsp("--stdio")
-    assert result.returncode == 2
-    assert_one_line_error(result, "not built yet")
-
-
 def write_tree(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
