@@ -18,7 +18,6 @@ import argparse
 import logging
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,8 +190,12 @@ def _index(args: argparse.Namespace) -> int:
         raise UsageError(f"{directory} is not a directory")
     repository = Repository(directory, max_file_bytes=IndexSettings().max_file_bytes)
     started = time.monotonic()
-    with _Progress(f"indexing {directory}", enabled=sys.stderr.isatty()):
-        repository.scan()
+    bar = _ProgressBar(f"indexing {directory}") if sys.stderr.isatty() else None
+    try:
+        repository.scan(progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     seconds = time.monotonic() - started
     counts: dict[str, list[int]] = {}
     for file in repository.snapshot().files.values():
@@ -209,35 +212,28 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Progress:
-    """A line on stderr that shows the time so far while a blocking call runs (the index reports no
-    per-file progress), erased when it ends; nothing unless `enabled` (stderr is a terminal)."""
+class _ProgressBar:
+    """A progress bar on one line of stderr, `progress(done, total)` for Repository.scan; `close` erases it."""
 
-    def __init__(self, label: str, enabled: bool) -> None:
+    WIDTH = 30
+
+    def __init__(self, label: str) -> None:
         self.label = label
-        self.enabled = enabled
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._shown_at = 0.0
 
-    def __enter__(self) -> None:
-        if self.enabled:
-            self._thread.start()
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._shown_at < 0.1:  # redraw at most ten times a second
+            return
+        self._shown_at = now
+        filled = self.WIDTH * done // total if total else self.WIDTH
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} files")
+        sys.stderr.flush()
 
-    def __exit__(self, *_: object) -> None:
-        if self.enabled:
-            self._done.set()
-            self._thread.join()
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        frames = "|/-\\"
-        tick = 0
-        while not self._done.wait(0.1):
-            sys.stderr.write(f"\r{self.label} {frames[tick % len(frames)]} {time.monotonic() - started:.1f} s")
-            sys.stderr.flush()
-            tick += 1
+    def close(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
 
 
 def repository_root(path: Path) -> Path:

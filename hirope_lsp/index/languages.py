@@ -21,7 +21,7 @@ import importlib
 import importlib.metadata
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import PurePath
 
@@ -42,6 +42,7 @@ class Language:
     rules: DefinitionRules
     grammar_version: str  # the grammar wheel's version, e.g. "0.25.0"
     queries_digest: str  # a short hash of the tags query source: a disk cache keys on both
+    tags_source: str = field(repr=False, default="")  # the tags query's source, for tags.py's pattern shapes
 
 
 @dataclass(frozen=True)
@@ -176,4 +177,5 @@ def _load(name: str, entry: _Entry) -> Language:
         rules=entry.rules,
         grammar_version=importlib.metadata.version(entry.package.replace("_", "-")),
         queries_digest=hashlib.sha256(tags_source.encode("utf-8")).hexdigest()[:12],
+        tags_source=tags_source,
     )

@@ -1,11 +1,13 @@
 """The repository index: the units and tags of every file, kept current from disk and the editor.
 
-- `scan()` indexes the files on disk (scan.py decides which), taking unchanged files from the disk
+- `scan(progress)` indexes the files on disk (scan.py decides which), taking unchanged files from the disk
   cache (diskcache.py) and parsing the rest, in worker processes when there are many.
 - Documents open in the editor override their file on disk: `open_document`, `apply_edits` (an
   incremental reparse; the units and tags the edits touched are re-extracted at the next snapshot,
   once for any number of keystrokes) and `close_document`.
-- `start_watching()` applies changes on disk (watch.py) as they happen.
+- `start_watching()` applies changes on disk (watch.py) as they happen; `refresh(path)` applies one
+  when told of it (the editor's workspace/didChangeWatchedFiles).
+- `file_path(path_or_uri)` is the path the index keys a file by.
 - `snapshot()` returns an immutable view for the prompt builder, consistent at one moment.
 
 Every method is thread-safe and none touches an event loop: the server calls `scan` from a worker
@@ -23,7 +25,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +36,14 @@ from urllib.request import url2pathname
 from hirope_lsp.index.coordinates import Encoding
 from hirope_lsp.index.diskcache import DiskCache, is_fresh
 from hirope_lsp.index.document import Document, TextEdit
-from hirope_lsp.index.fileindex import FileIndex, Skipped, from_plain, index_file, index_files
+from hirope_lsp.index.fileindex import (
+    FileIndex,
+    PlainFileIndex,
+    Skipped,
+    from_plain,
+    index_file,
+    index_files,
+)
 from hirope_lsp.index.languages import language_for_path
 from hirope_lsp.index.outline import Unit, top_level_units, update_units
 from hirope_lsp.index.scan import IgnoreRules, walk
@@ -45,6 +54,7 @@ from hirope_lsp.index.watch import Watcher
 logger = logging.getLogger("hirope_lsp.index")
 
 _IN_PROCESS_LIMIT = 200  # parse fewer cold files than this in-process: starting workers costs more
+_IN_PROCESS_BATCH = 16  # files parsed in-process between two progress reports
 
 
 @dataclass
@@ -84,8 +94,11 @@ class Repository:
         self._edited: dict[Path, float] = {}
         self._cache_stale = False  # whether _records differ from the disk cache
 
-    def scan(self) -> None:
-        """Index every file on disk (blocking; call it from a worker thread), then save the disk cache."""
+    def scan(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Index every file on disk (blocking; call it from a worker thread), then save the disk cache.
+
+        `progress(done, total)` is called as files are indexed, on the calling thread; `total` is known
+        once the walk has listed every file."""
         started = time.monotonic()
         cached = self._cache.load()
         fresh: list[FileIndex] = []
@@ -100,10 +113,20 @@ class Repository:
                 fresh.append(record)
             else:
                 cold.append(str(path))
-        parsed = self._index_many(cold)
-        for result in [*fresh, *parsed]:
-            self._commit(result)
-        newly_parsed = sum(isinstance(result, FileIndex) for result in parsed)
+        total = len(fresh) + len(cold)
+        for record in fresh:
+            self._commit(record)
+        done = len(fresh)
+        if progress is not None:
+            progress(done, total)
+        newly_parsed = 0
+        for batch in self._index_many(cold):
+            for result in batch:
+                self._commit(result)
+            newly_parsed += sum(isinstance(result, FileIndex) for result in batch)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
         with self._lock:
             self.files_parsed += newly_parsed
             # The cache on disk holds the fresh records already; it is stale only if files changed or went.
@@ -117,6 +140,15 @@ class Repository:
             newly_parsed,
             len(fresh),
         )
+
+    def refresh(self, path_or_uri: str | os.PathLike[str]) -> None:
+        """Re-index one path from disk now: a file or directory created, modified or deleted (e.g. as
+        the editor reports it; the watcher does the same on its own)."""
+        path = file_path(path_or_uri)
+        if os.path.lexists(path):
+            self._on_changed(path)
+        else:
+            self._on_removed(path)
 
     def save_cache(self) -> None:
         """Write the records of files on disk to the disk cache, if they changed since it was read or written."""
@@ -138,7 +170,7 @@ class Repository:
 
     def open_document(self, path_or_uri: str | os.PathLike[str], text: str, version: int) -> None:
         """The editor opened a document: from now on its text, not the file on disk, is indexed."""
-        path = _path(path_or_uri)
+        path = file_path(path_or_uri)
         document = Document.from_text(str(path), text, language_for_path(path, text[:200].split("\n")[0].encode()))
         units = top_level_units(document)
         with self._lock:
@@ -151,7 +183,7 @@ class Repository:
 
         This only edits and reparses; units and tags follow at the next snapshot, once for any
         number of keystrokes."""
-        path = _path(path_or_uri)
+        path = file_path(path_or_uri)
         with self._lock:
             if path not in self._open:
                 raise KeyError(f"{path} is not open in the index; call open_document first")
@@ -162,7 +194,7 @@ class Repository:
 
     def close_document(self, path_or_uri: str | os.PathLike[str]) -> None:
         """The editor closed a document: index the file on disk again."""
-        path = _path(path_or_uri)
+        path = file_path(path_or_uri)
         with self._lock:
             self._open.pop(path, None)
         self._on_changed(path)
@@ -175,7 +207,7 @@ class Repository:
                 if opened.snapshot is None:
                     document = opened.document
                     units = update_units(opened.units, document)
-                    opened.tags = update_tags(opened.tags, opened.units, units, document)
+                    opened.tags = update_tags(opened.tags, document)
                     opened.units = units
                     document.clear_pending()
                     opened.snapshot = FileSnapshot(
@@ -189,15 +221,17 @@ class Repository:
                 files[path] = opened.snapshot
             return RepositorySnapshot(self.root, MappingProxyType(files), MappingProxyType(dict(self._edited)))
 
-    def _index_many(self, paths: list[str]) -> list[FileIndex | Skipped]:
+    def _index_many(self, paths: list[str]) -> Iterator[list[FileIndex | Skipped]]:
+        """Index `paths` in batches (in worker processes when there are many), yielding each batch when done."""
         if len(paths) < _IN_PROCESS_LIMIT or self.workers < 2:
-            batches = [index_files(paths, self.max_file_bytes)]
-        else:
-            chunk = max(16, len(paths) // (self.workers * 8))
-            chunks = [paths[start : start + chunk] for start in range(0, len(paths), chunk)]
-            with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                batches = list(pool.map(index_files, chunks, [self.max_file_bytes] * len(chunks)))
-        return [result if isinstance(result, Skipped) else from_plain(result) for batch in batches for result in batch]
+            for start in range(0, len(paths), _IN_PROCESS_BATCH):
+                yield _from_plain(index_files(paths[start : start + _IN_PROCESS_BATCH], self.max_file_bytes))
+            return
+        chunk = max(16, len(paths) // (self.workers * 8))
+        chunks = [paths[start : start + chunk] for start in range(0, len(paths), chunk)]
+        with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for batch in pool.map(index_files, chunks, [self.max_file_bytes] * len(chunks)):
+                yield _from_plain(batch)
 
     def _commit(self, result: FileIndex | Skipped) -> None:
         """Hold a new record (unless one from a later change is held already), or drop a skipped file."""
@@ -215,7 +249,9 @@ class Repository:
             held = self._records.get(path)
             if held is None or (held is not result and held.mtime_ns <= result.mtime_ns):
                 self._records[path] = result
-                self._views[path] = FileSnapshot(path, result.language, result.units, result.tags)
+                self._views[path] = FileSnapshot(
+                    path, result.language, result.units, result.tags, mtime_ns=result.mtime_ns
+                )
                 self._cache_stale = True
 
     def _forget(self, path: Path) -> None:
@@ -284,12 +320,16 @@ class Repository:
         return result
 
 
+def _from_plain(batch: list[PlainFileIndex | Skipped]) -> list[FileIndex | Skipped]:
+    return [result if isinstance(result, Skipped) else from_plain(result) for result in batch]
+
+
 def _log_skip(skipped: Skipped) -> None:
     logger.log(skipped.level, "skipped %s: %s", skipped.path, skipped.reason)
 
 
-def _path(path_or_uri: str | os.PathLike[str]) -> Path:
-    """An absolute path from a path or a file: URI."""
+def file_path(path_or_uri: str | os.PathLike[str]) -> Path:
+    """The absolute path the index keys a file by, from a path or a file: URI (ValueError for another URI)."""
     text = os.fspath(path_or_uri)
     uri = urlparse(text)
     if len(uri.scheme) > 1:  # a URI ("C:" in a Windows path is a drive, not a scheme)

@@ -13,12 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -26,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from hirope_lsp import __version__
 from hirope_lsp.config import Settings
 from hirope_lsp.index.coordinates import Encoding
-from hirope_lsp.index.repository import Repository
+from hirope_lsp.index.repository import Repository, file_path
 from hirope_lsp.server.completion import Completer
 from hirope_lsp.server.coordinates import DEFAULT_ENCODING
 from hirope_lsp.server.logs import ClientLogHandler
@@ -78,10 +75,10 @@ class HiropeServer(LanguageServer):
 
     def document_path(self, uri: str) -> Path | None:
         """The file a document URI names, as the index keys it; None for a URI that is not file:."""
-        parsed = urlparse(uri)
-        if parsed.scheme != "file":
+        try:
+            return file_path(uri)
+        except ValueError:
             return None
-        return Path(os.path.abspath(url2pathname(parsed.path)))
 
     def status(self) -> dict[str, Any]:
         """The body of hirope/status."""

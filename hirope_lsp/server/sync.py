@@ -70,9 +70,14 @@ def did_close(ls: HiropeServer, params: types.DidCloseTextDocumentParams) -> Non
 
 
 def did_change_watched_files(ls: HiropeServer, params: types.DidChangeWatchedFilesParams) -> None:
-    """The index watches the workspace root itself (watch.py) and sees these changes already."""
+    """Re-index each changed file from disk. The index watches the workspace root itself (watch.py),
+    but the editor may learn of a change first, or see one the watcher cannot (a network drive);
+    a file that did not change since it was indexed costs only a stat."""
     for change in params.changes:
         logger.debug("watched file %s: %s", change.type.name.lower(), change.uri)
+        path = ls.document_path(change.uri)
+        if ls.repository is not None and path is not None:
+            ls.repository.refresh(path)
 
 
 def _open(ls: HiropeServer, uri: str, text: str, version: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from hirope_lsp.index import fileindex
 from hirope_lsp.index.document import TextEdit
-from hirope_lsp.index.repository import Repository
+from hirope_lsp.index.repository import Repository, file_path
 
 LOGGER = "hirope_lsp.index"
 
@@ -243,3 +243,48 @@ def test_a_large_scan_in_worker_processes_from_a_thread_equals_one_in_process(
     assert not scanner.is_alive()
     assert with_workers.files_parsed == in_process.files_parsed == 240
     assert with_workers.snapshot().files == in_process.snapshot().files
+
+
+def test_refresh_applies_a_created_modified_or_deleted_file(repository: Repository) -> None:
+    repository.scan()
+    root = repository.root
+    new = _write(root, "src/new.py", "def fresh():\n    pass\n")
+    repository.refresh(new.as_uri())
+    assert [unit.name for unit in repository.snapshot().files[new].units] == ["fresh"]
+
+    new.write_text("def fresh():\n    pass\n\n\ndef second():\n    pass\n")
+    status = new.stat()
+    os.utime(new, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))  # a coarse clock may not tick
+    repository.refresh(new)
+    assert [unit.name for unit in repository.snapshot().files[new].units] == ["fresh", "second"]
+
+    new.unlink()
+    repository.refresh(new)
+    assert new not in repository.snapshot().files
+
+
+def test_file_path_takes_paths_and_file_uris_only(tmp_path: Path) -> None:
+    path = tmp_path / "a b.py"
+    assert file_path(path.as_uri()) == path
+    assert file_path(str(path)) == path
+    with pytest.raises(ValueError, match="file: URI"):
+        file_path("untitled:Untitled-1")
+
+
+def test_scan_reports_progress_up_to_the_total(root: Path, tmp_path: Path) -> None:
+    for number in range(40):
+        _write(root, f"many/m{number}.py", f"def f{number}():\n    pass\n")
+    reports: list[tuple[int, int]] = []
+    Repository(root, cache_dir=tmp_path / "cache").scan(progress=lambda done, total: reports.append((done, total)))
+    assert reports[-1] == (43, 43)
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    assert len(reports) > 2  # in batches, not only at the end
+
+
+def test_snapshots_of_files_on_disk_keep_no_text(repository: Repository) -> None:
+    repository.scan()
+    path = repository.root / "src/app.py"
+    held = repository.snapshot().files[path]
+    assert held.text.startswith("import os")
+    assert "import os" not in repr(vars(held))  # the text went to a bounded cache, not the snapshot
+    assert held.position(held.offset(3, 4, "utf-16"), "utf-16") == (3, 4)

@@ -129,6 +129,6 @@ def test_incremental_tags_equal_a_full_extraction(
         document.apply_edits([TextEdit(line, column, line, column + length, new_text)], "utf-16")
         if update_now or index == len(edits) - 1:
             new_units = update_units(units, document)
-            tags, units = update_tags(tags, units, new_units, document), new_units
+            tags, units = update_tags(tags, document), new_units
             document.clear_pending()
             assert tags == file_tags(document)

@@ -68,3 +68,17 @@ async def test_no_workspace_root(client: LanguageClient, tiny_model_dir: Path) -
     await initialize(client, None, tiny_options(tiny_model_dir))
     assert (await wait_ready(client))["state"] == "ready"
     assert (await status(client))["filesIndexed"] == 0
+
+
+async def test_watched_file_changes_reach_the_index(client: LanguageClient, repo: Path, tiny_model_dir: Path) -> None:
+    await initialize(client, repo, tiny_options(tiny_model_dir))
+    await wait_indexed(client, 2)
+    created = repo / "extra.py"
+    created.write_text("def extra():\n    return 1\n")
+    change = types.FileEvent(uri=created.as_uri(), type=types.FileChangeType.Created)
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[change]))
+    assert (await status(client))["filesIndexed"] == 3  # handled before the request that follows it
+    created.unlink()
+    change = types.FileEvent(uri=created.as_uri(), type=types.FileChangeType.Deleted)
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[change]))
+    assert (await status(client))["filesIndexed"] == 2
