@@ -24,21 +24,12 @@ from hirope_lsp.index.document import TextEdit
 from hirope_lsp.index.repository import Repository
 from hirope_lsp.model.loader import load_model
 from hirope_lsp.prompt.budget import prompt_budget
-from hirope_lsp.prompt.layout import Prompt, build_prompt
+from hirope_lsp.prompt.layout import build_prompt
 from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
 
 DEFAULT_FILE = "email/message.py"
 DEFAULT_LINE = 600  # inside Message.get_content_type's neighbourhood; any line works
 IGNORED = ["site-packages/", "__pycache__/", "*.pyc"]
-
-
-def common_prefix(first: Prompt, second: Prompt) -> int:
-    shared = 0
-    for a, b in zip(first.ids, second.ids, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return shared
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -85,7 +76,7 @@ def main() -> None:
         started = time.perf_counter()
         prompt = build_prompt(repository.snapshot(), path, offset + build + 1, tokenizer, budget)
         seconds.append(time.perf_counter() - started)
-        shared.append(common_prefix(previous, prompt))
+        shared.append(previous.shared_prefix(prompt))
         previous = prompt
 
     print(f"repository {repository.root}: {len(repository.snapshot().files)} files, scanned in {scan_seconds:.1f} s")

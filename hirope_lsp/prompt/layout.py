@@ -48,6 +48,13 @@ class Prompt:
     context_tokens: int  # the tokens before the current file's header: the repository context
     format: str  # "plain" or "fim-<family>"
 
+    def shared_prefix(self, other: Prompt) -> int:
+        """How many leading ids the two prompts share: what the engine's KV cache can reuse."""
+        return next(
+            (i for i, (a, b) in enumerate(zip(self.ids, other.ids, strict=False)) if a != b),
+            min(len(self.ids), len(other.ids)),
+        )
+
 
 def encode_units(units: Sequence[str], tokenize: Tokenize) -> tuple[tuple[int, ...], Positions]:
     """Token ids of the units in order, and positions with one unit index per (non-empty) unit."""

@@ -7,7 +7,7 @@ from transformers import PreTrainedTokenizerFast
 
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.prompt.budget import prompt_budget
-from hirope_lsp.prompt.layout import Prompt, build_prompt, encode_units
+from hirope_lsp.prompt.layout import build_prompt, encode_units
 from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
 from tests.prompt.conftest import A_PY, CURSOR, Workspace
 
@@ -46,15 +46,6 @@ def test_empty_text_is_not_tokenized() -> None:
 
 
 # The whole prompt, on the fixture repository (tests/prompt/conftest.py).
-
-
-def common_prefix(first: Prompt, second: Prompt) -> int:
-    shared = 0
-    for a, b in zip(first.ids, second.ids, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return shared
 
 
 def runs(values: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -122,7 +113,7 @@ def test_typing_changes_only_the_tail(
     for typed in ("h", "eaders[", "name] = format_header(", "va", "lue)"):
         workspace.type(typed)
         after = build_prompt(workspace.repository.snapshot(), workspace.path, workspace.offset, tokenizer, budget)
-        assert common_prefix(before, after) >= head >= before.context_tokens, typed
+        assert before.shared_prefix(after) >= head >= before.context_tokens, typed
         assert after.line_prefix.endswith(typed)
 
 
@@ -157,4 +148,4 @@ def test_with_the_default_models_tokenizer(workspace: Workspace, real_tokenizer:
     for typed in ("head", "ers[name", "] = value"):
         workspace.type(typed)
         after = build_prompt(workspace.repository.snapshot(), workspace.path, workspace.offset, tokens, budget)
-        assert common_prefix(before, after) >= head
+        assert before.shared_prefix(after) >= head
