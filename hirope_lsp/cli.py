@@ -27,8 +27,6 @@ from hirope_lsp.config import IndexSettings, ModelSettings, PromptSettings
 
 log = logging.getLogger("hirope_lsp")
 
-BINARY_PROBE_BYTES = 8192
-
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
@@ -265,7 +263,9 @@ def read_source(path: Path) -> bytes:
         raise UsageError(f"{path} is a directory, not a file") from None
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    if b"\0" in data[:BINARY_PROBE_BYTES]:
+    from hirope_lsp.index.fileindex import looks_binary
+
+    if looks_binary(data):
         raise UsageError(f"{path} is a binary file")
     return data
 

@@ -55,6 +55,13 @@ class Skipped:
 PlainFileIndex = tuple[Any, ...]  # see the module docstring
 
 
+def looks_binary(data: bytes | str) -> bool:
+    """A NUL among the first BINARY_PROBE_BYTES bytes (or characters, for text from the editor)."""
+    if isinstance(data, str):
+        return "\0" in data[:BINARY_PROBE_BYTES]
+    return b"\0" in data[:BINARY_PROBE_BYTES]
+
+
 def to_plain(record: FileIndex) -> PlainFileIndex:
     units = tuple(_plain_unit(unit) for unit in record.units)
     tags = tuple(tuple(tag) for tag in record.tags)
@@ -99,7 +106,7 @@ def index_file(path: str, max_file_bytes: int) -> FileIndex | Skipped:
         data = Path(path).read_bytes()
     except OSError as error:
         return Skipped(path, describe_os_error(error), logging.WARNING)
-    if b"\0" in data[:BINARY_PROBE_BYTES]:
+    if looks_binary(data):
         return Skipped(path, f"binary (a NUL byte in the first {BINARY_PROBE_BYTES:,} bytes)")
     return extract(path, data, status.st_size, status.st_mtime_ns)
 

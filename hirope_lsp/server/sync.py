@@ -14,12 +14,11 @@ import logging
 
 from lsprotocol import types
 
+from hirope_lsp.index.fileindex import looks_binary
 from hirope_lsp.server.coordinates import content_changes
 from hirope_lsp.server.server import HiropeServer
 
 logger = logging.getLogger(__name__)
-
-BINARY_PROBE_CHARS = 8192  # a NUL among the first characters marks a binary file
 
 
 def register(server: HiropeServer) -> None:
@@ -94,7 +93,7 @@ def _open(ls: HiropeServer, uri: str, text: str, version: int) -> None:
 
 
 def _unindexable(text: str, max_bytes: int) -> str | None:
-    if "\0" in text[:BINARY_PROBE_CHARS]:
+    if looks_binary(text):
         return "a binary file"
     if len(text) > max_bytes or len(text.encode("utf-8", "replace")) > max_bytes:
         return f"larger than index.maxFileBytes ({max_bytes} bytes)"
