@@ -55,6 +55,7 @@ class Document:
         self.revision = 0  # counts the batches of edits applied
         self.changed_ranges: tuple[tuple[int, int], ...] = ()  # where the last batch changed the syntax
         self._pending: list[ByteEdit] = []
+        self._pending_text: list[ByteEdit] = []  # the same, without the syntax-changed ranges
         self._bytes_cache: tuple[int, builtins.bytes] | None = None
         self._text_cache: tuple[int, str] | None = None
 
@@ -87,9 +88,15 @@ class Document:
         edits that keep their length."""
         return tuple(self._pending)
 
+    @property
+    def pending_text_edits(self) -> tuple[ByteEdit, ...]:
+        """The edits of the text since the last clear_pending(), in order (no syntax-changed ranges)."""
+        return tuple(self._pending_text)
+
     def clear_pending(self) -> None:
         """The pending edits have been used (the units and tags are up to date with the text)."""
         self._pending.clear()
+        self._pending_text.clear()
 
     def __len__(self) -> int:
         return len(self._buffer)
@@ -116,6 +123,7 @@ class Document:
             return
         self.revision += 1
         self._pending.extend(edits)
+        self._pending_text.extend(edits)
         self.changed_ranges = ((0, len(self._buffer)),)
         if self._parser is None:
             return

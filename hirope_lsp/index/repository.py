@@ -4,7 +4,8 @@
   cache (diskcache.py) and parsing the rest, in worker processes when there are many.
 - Documents open in the editor override their file on disk: `open_document`, `apply_edits` (an
   incremental reparse; the units and tags the edits touched are re-extracted at the next snapshot,
-  once for any number of keystrokes) and `close_document`.
+  once for any number of keystrokes, and held while a syntax error would lose them: structure.py)
+  and `close_document`.
 - `start_watching()` applies changes on disk (watch.py) as they happen; `refresh(path)` applies one
   when told of it (the editor's workspace/didChangeWatchedFiles).
 - `file_path(path_or_uri)` is the path the index keys a file by.
@@ -45,10 +46,9 @@ from hirope_lsp.index.fileindex import (
     index_files,
 )
 from hirope_lsp.index.languages import language_for_path
-from hirope_lsp.index.outline import Unit, top_level_units, update_units
 from hirope_lsp.index.scan import IgnoreRules, walk
 from hirope_lsp.index.snapshot import FileSnapshot, RepositorySnapshot
-from hirope_lsp.index.tags import Tag, file_tags, update_tags
+from hirope_lsp.index.structure import OpenStructure
 from hirope_lsp.index.watch import Watcher
 
 logger = logging.getLogger("hirope_lsp.index")
@@ -61,8 +61,7 @@ _IN_PROCESS_BATCH = 16  # files parsed in-process between two progress reports
 class _OpenDocument:
     document: Document
     version: int
-    units: list[Unit]
-    tags: tuple[Tag, ...]
+    structure: OpenStructure
     snapshot: FileSnapshot | None = field(default=None)  # built on demand, dropped on each edit
 
 
@@ -172,9 +171,9 @@ class Repository:
         """The editor opened a document: from now on its text, not the file on disk, is indexed."""
         path = file_path(path_or_uri)
         document = Document.from_text(str(path), text, language_for_path(path, text[:200].split("\n")[0].encode()))
-        units = top_level_units(document)
+        structure = OpenStructure(document)
         with self._lock:
-            self._open[path] = _OpenDocument(document, version, units, file_tags(document))
+            self._open[path] = _OpenDocument(document, version, structure)
 
     def apply_edits(
         self, path_or_uri: str | os.PathLike[str], changes: Iterable[TextEdit | str], encoding: Encoding, version: int
@@ -205,16 +204,13 @@ class Repository:
             files = dict(self._views)
             for path, opened in self._open.items():
                 if opened.snapshot is None:
-                    document = opened.document
-                    units = update_units(opened.units, document)
-                    opened.tags = update_tags(opened.tags, document)
-                    opened.units = units
-                    document.clear_pending()
+                    document, structure = opened.document, opened.structure
+                    structure.update(document)
                     opened.snapshot = FileSnapshot(
                         path,
                         document.language.name if document.language else None,
-                        tuple(opened.units),
-                        opened.tags,
+                        structure.units,
+                        structure.tags,
                         opened.version,
                         document.bytes,
                     )

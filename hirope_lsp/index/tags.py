@@ -56,7 +56,7 @@ def update_tags(previous_tags: Sequence[Tag], document: Document) -> tuple[Tag, 
     if document.tree is None:
         return ()
     windows = _windows(document, edits)
-    kept = _shifted_untouched(previous_tags, edits)
+    kept = shift_untouched(previous_tags, edits)
     tags: list[Tag] = []
     position = 0
     for low, high in windows:
@@ -70,7 +70,7 @@ def update_tags(previous_tags: Sequence[Tag], document: Document) -> tuple[Tag, 
     return tuple(tags)
 
 
-def _shifted_untouched(tags: Sequence[Tag], edits: Sequence[ByteEdit]) -> list[Tag]:
+def shift_untouched(tags: Sequence[Tag], edits: Sequence[ByteEdit]) -> list[Tag]:
     """The tags that `edits` did not touch, moved to where the edits put them, in order.
 
     Tags before every edit stay as they are and tags after every edit move by the edits' total shift,
