@@ -6,6 +6,10 @@ longest prefix whose ids and unit positions are both equal, crops the caches the
 rest, which gives the same result as a cold run (tests pin it). Prompts are ordered most-stable-first by
 the prompt builder so that typing changes only the tail.
 
+Caches live in named slots, so that a caller can fill one in the background (`prefill`, in short
+cancellable chunks) while requests are served from another, and then `swap` them; the server grows
+its context that way (server/context.py). `cached_tokens` says how much of a prompt a slot holds.
+
 One generation at a time: `complete` holds a lock; callers run it in one worker thread. Cancellation is
 checked between prefill chunks and between decode steps.
 """
@@ -31,6 +35,7 @@ from hirope_lsp.model.rope import RopeFacts, enable_hirope
 from hirope_lsp.model.stops import StopRule
 
 PREFILL_CHUNK = 1024  # tokens per prefill forward: bounds activation memory and cancellation latency
+MAIN = "main"  # the slot requests use unless they name another
 
 RopeMode = Literal["hirope", "flat"]
 StopReason = Literal["eos", "stop", "max_tokens", "cancelled"]
@@ -69,7 +74,7 @@ class Engine:
         self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
         self._healer = TokenHealer(self.tokenizer)
         self._lock = threading.Lock()
-        self._reset_cache()
+        self._slots: dict[str, _Slot] = {}
 
     @property
     def train_length(self) -> int:
@@ -83,8 +88,10 @@ class Engine:
         max_tokens: int,
         cancel: Callable[[], bool] | None = None,
         heal: bool = True,
+        slot: str = MAIN,
     ) -> Completion:
-        """Greedy completion of the prompt; the text excludes the prompt (and any healed prefix)."""
+        """Greedy completion of the prompt, with the cache of `slot`; the text excludes the prompt (and any
+        healed prefix)."""
         if not ids or len(ids) != len(positions):
             raise ValueError(f"need a non-empty prompt with one position per token ({len(ids)} ids, {len(positions)})")
         cancelled = cancel or (lambda: False)
@@ -93,21 +100,61 @@ class Engine:
             healed, count = self._healer.tail(ids, self.stop_ids)
             ids, positions = ids[: len(ids) - count], positions[: len(ids) - count]
         with self._lock, torch.inference_mode():
+            cache = self._slot(slot)
             units = positions.extend(max_tokens)  # generated tokens stay in the cursor's unit
             unit_tensor = torch.tensor(units.unit, dtype=torch.long)
             started = time.perf_counter()
-            reused = self._crop_to_common_prefix(ids, units)
-            logits = self._prefill(list(ids), units, unit_tensor, reused, cancelled)
+            reused = cache.crop_to_common_prefix(ids, units)
+            logits = self._prefill(cache, list(ids), units, unit_tensor, reused, cancelled, PREFILL_CHUNK)
             prefilled = time.perf_counter()
             if logits is None:
                 return Completion("", [], "cancelled", len(ids), reused, prefilled - started, 0.0)
-            text, generated, reason = self._decode(logits, healed, stop, max_tokens, units, unit_tensor, cancelled)
+            text, generated, reason = self._decode(
+                cache, logits, healed, stop, max_tokens, units, unit_tensor, cancelled
+            )
             return Completion(
                 text, generated, reason, len(ids), reused, prefilled - started, time.perf_counter() - prefilled
             )
 
+    def prefill(
+        self,
+        ids: Sequence[int],
+        positions: Positions,
+        cancel: Callable[[], bool] | None = None,
+        slot: str = MAIN,
+        chunk: int = PREFILL_CHUNK,
+    ) -> int:
+        """Compute the cache of `slot` for all of the prompt but its last token, in chunks of at most
+        `chunk` tokens, checking `cancel` between them; return how many leading tokens it now holds
+        (what it computed before a cancellation stays)."""
+        if not ids or len(ids) != len(positions):
+            raise ValueError(f"need a non-empty prompt with one position per token ({len(ids)} ids, {len(positions)})")
+        cancelled = cancel or (lambda: False)
+        with self._lock, torch.inference_mode():
+            cache = self._slot(slot)
+            unit_tensor = torch.tensor(positions.unit, dtype=torch.long)
+            reused = cache.crop_to_common_prefix(ids, positions)
+            self._prefill(cache, list(ids), positions, unit_tensor, reused, cancelled, max(chunk, 2), last=False)
+            return cache.reusable
+
+    def cached_tokens(self, ids: Sequence[int], positions: Positions, slot: str = MAIN) -> int:
+        """How many leading tokens of the prompt `slot` holds, reusable as they are (it changes nothing)."""
+        with self._lock:
+            return self._slot(slot).common_prefix(ids, positions)
+
+    def swap(self, first: str, second: str) -> None:
+        """Exchange the caches of two slots."""
+        with self._lock:
+            self._slots[first], self._slots[second] = self._slot(second), self._slot(first)
+
+    def _slot(self, name: str) -> _Slot:
+        if name not in self._slots:
+            self._slots[name] = _Slot()
+        return self._slots[name]
+
     def _decode(
         self,
+        cache: _Slot,
         logits: torch.Tensor,
         healed: str,
         stop: StopRule,
@@ -135,7 +182,7 @@ class Engine:
                 break
             if cancelled():
                 return text, generated, "cancelled"
-            logits = self._forward([token], units, unit_tensor)
+            logits = self._forward(cache, [token], units, unit_tensor)
         return stop.finish(text), generated, "max_tokens"
 
     def _constrain(self, logits: torch.Tensor, remaining: str) -> torch.Tensor:
@@ -147,10 +194,10 @@ class Engine:
     def prompt_logits(self, ids: Sequence[int], positions: Positions | None) -> torch.Tensor:
         """Logits at every prompt position ([T, vocab]) from a cold run; positions None: flat RoPE.
 
-        For evaluation and tests. It leaves the completion cache empty.
+        For evaluation and tests. It leaves the completion caches empty.
         """
         with self._lock, torch.inference_mode():
-            self._reset_cache()
+            self._slots.clear()
             state = None
             if positions is not None:
                 units = torch.tensor(positions.unit, dtype=torch.long)
@@ -160,72 +207,90 @@ class Engine:
             return logits
 
     def reset(self) -> None:
-        """Forget the cached prefix (the next request runs cold)."""
+        """Forget every cached prefix (the next request runs cold)."""
         with self._lock:
-            self._reset_cache()
+            self._slots.clear()
 
-    def _reset_cache(self) -> None:
-        self._cache = GrowingCache()
-        self._far_keys = FarKeyCache()
-        self._cached_ids: list[int] = []
-        self._cached_units: list[int] = []
-        self._reusable = 0  # leading cached tokens computed by multi-token forwards
+    def _prefill(
+        self,
+        cache: _Slot,
+        ids: list[int],
+        units: Positions,
+        unit_tensor: torch.Tensor,
+        start: int,
+        cancelled: Callable[[], bool],
+        chunk: int,
+        last: bool = True,
+    ) -> torch.Tensor | None:
+        """Run ids[start:]: all but the last token in even chunks of at most `chunk`, then (if `last`) the
+        last token alone, as decode steps run, so that warm and cold runs compute every token the same way."""
+        final = len(ids) - 1
+        chunks = -(-(final - start) // chunk)  # ceil; even sizes, so no chunk is a lone token
+        bounds = [start + (final - start) * k // chunks for k in range(chunks + 1)] if chunks else [start]
+        for begin, end in itertools.pairwise(bounds):
+            if begin > start and cancelled():
+                return None
+            self._forward(cache, ids[begin:end], units, unit_tensor)
+            if end - begin > 1:
+                cache.reusable = end
+        if not last or (final > start and cancelled()):
+            return None
+        return self._forward(cache, ids[final:], units, unit_tensor)
 
-    def _crop_to_common_prefix(self, ids: Sequence[int], units: Positions) -> int:
-        """Keep the longest reusable cached prefix whose ids and units match.
+    def _forward(self, cache: _Slot, new_ids: list[int], units: Positions, unit_tensor: torch.Tensor) -> torch.Tensor:
+        """Run `new_ids` after the slot's cached tokens; return the logits of the last one ([vocab])."""
+        held = len(cache.ids)
+        total = held + len(new_ids)
+        state = None
+        if self.rope.mode == "hirope":
+            state = HiropeState(unit_tensor[:total], self.facts.inv_freq, self.geometry, cache.far_keys)
+        try:
+            output = self.model(torch.tensor([new_ids]), cache=cache.kv, use_cache=True, logits_to_keep=1, hirope=state)
+        except BaseException:
+            cache.clear()  # a half-updated cache must not be reused
+            raise
+        cache.ids.extend(new_ids)
+        cache.units.extend(units.unit[held:total])
+        logits: torch.Tensor = output.logits[0, -1]
+        return logits
+
+
+class _Slot:
+    """One cached prefix: the KV cache, HiRoPE's far keys, and the ids and units they were computed for."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.kv = GrowingCache()
+        self.far_keys = FarKeyCache()
+        self.ids: list[int] = []
+        self.units: list[int] = []
+        self.reusable = 0  # leading cached tokens computed by multi-token forwards
+
+    def common_prefix(self, ids: Sequence[int], units: Positions) -> int:
+        """The longest reusable cached prefix whose ids and units match the prompt's.
 
         Only tokens computed by multi-token forwards are reusable (single-token steps use the decode
         weights, see decode_weights.py), and a cold run computes all but the last prompt token that way;
         so at least the last token is recomputed, and never a lone token before it.
         """
-        limit = min(self._reusable, len(ids) - 1)
+        limit = min(self.reusable, len(ids) - 1)
         keep = 0
-        while keep < limit and self._cached_ids[keep] == ids[keep] and self._cached_units[keep] == units.unit[keep]:
+        while keep < limit and self.ids[keep] == ids[keep] and self.units[keep] == units.unit[keep]:
             keep += 1
         if keep == len(ids) - 2 and keep > 0:
             keep -= 1  # recompute two tokens rather than one alone
-        self._reusable = keep
-        self._cache.truncate(keep)
-        self._far_keys.crop(keep)
-        del self._cached_ids[keep:], self._cached_units[keep:]
         return keep
 
-    def _prefill(
-        self, ids: list[int], units: Positions, unit_tensor: torch.Tensor, start: int, cancelled: Callable[[], bool]
-    ) -> torch.Tensor | None:
-        """Run ids[start:]: all but the last token in even chunks of at most PREFILL_CHUNK, then the last
-        token alone, as decode steps run, so that warm and cold runs compute every token the same way."""
-        last = len(ids) - 1
-        chunks = -(-(last - start) // PREFILL_CHUNK)  # ceil; even sizes, so no chunk is a lone token
-        bounds = [start + (last - start) * k // chunks for k in range(chunks + 1)] if chunks else [start]
-        for begin, end in itertools.pairwise(bounds):
-            if begin > start and cancelled():
-                return None
-            self._forward(ids[begin:end], units, unit_tensor)
-            if end - begin > 1:
-                self._reusable = end
-        if last > start and cancelled():
-            return None
-        return self._forward(ids[last:], units, unit_tensor)
-
-    def _forward(self, new_ids: list[int], units: Positions, unit_tensor: torch.Tensor) -> torch.Tensor:
-        """Run `new_ids` after the cached tokens; return the logits of the last one ([vocab])."""
-        held = len(self._cached_ids)
-        total = held + len(new_ids)
-        state = None
-        if self.rope.mode == "hirope":
-            state = HiropeState(unit_tensor[:total], self.facts.inv_freq, self.geometry, self._far_keys)
-        try:
-            output = self.model(
-                torch.tensor([new_ids]), cache=self._cache, use_cache=True, logits_to_keep=1, hirope=state
-            )
-        except BaseException:
-            self._reset_cache()  # a half-updated cache must not be reused
-            raise
-        self._cached_ids.extend(new_ids)
-        self._cached_units.extend(units.unit[held:total])
-        logits: torch.Tensor = output.logits[0, -1]
-        return logits
+    def crop_to_common_prefix(self, ids: Sequence[int], units: Positions) -> int:
+        """Keep only the common prefix (see common_prefix); return its length."""
+        keep = self.common_prefix(ids, units)
+        self.reusable = keep
+        self.kv.truncate(keep)
+        self.far_keys.crop(keep)
+        del self.ids[keep:], self.units[keep:]
+        return keep
 
 
 def _stop_token_ids(model: object, tokenizer: object) -> frozenset[int]:

@@ -5,8 +5,9 @@ moment the request arrives; everything slow happens here. Shape (postprocess.py)
 context, else the rest of the line. An explicitly invoked request generates the block either way and
 offers the first line and the whole block as two items (one generation, two variants).
 
-`Completer` also keeps what the status and the debug requests report: the last prompt's files and
-size, how generations ended, and the last latency.
+How much repository context the prompt gets is context.py's choice; `grow` runs its background
+step. `Completer` also keeps what the status and the debug requests report: the last prompt's files
+and size, how generations ended, and the last latency.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Any
 from hirope_lsp.config import Settings
 from hirope_lsp.index.snapshot import RepositorySnapshot
 from hirope_lsp.model.stops import StopRule
-from hirope_lsp.prompt.budget import prompt_budget
 from hirope_lsp.prompt.cursor import block_indent
-from hirope_lsp.prompt.layout import Prompt, build_prompt
+from hirope_lsp.prompt.layout import Prompt
+from hirope_lsp.server.context import SERVE, ContextGrowth, Cursor
 from hirope_lsp.server.coordinates import line_end_offset
-from hirope_lsp.server.model_host import ModelHost, ReadyModel
+from hirope_lsp.server.model_host import ModelHost
 from hirope_lsp.server.postprocess import Suggestion, first_line, variants, wants_block
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,13 @@ class Completer:
         self._on_done = on_done
         self._lock = threading.Lock()
         self.stats = Stats()
+        self.context = ContextGrowth()
+
+    def grow(self, cancelled: Callable[[], bool]) -> None:
+        """Grow the context for the last cursor while nothing else runs (a background job: context.py)."""
+        if self.models.ready is not None:
+            self.context.grow(cancelled)
+            self._on_done()
 
     def complete(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> list[Suggestion]:
         """The suggestions for the request, best first, each to insert after the continuation; [] if there
@@ -77,7 +85,8 @@ class Completer:
         settings = request.settings.model
         max_tokens = settings.max_tokens if multiline else settings.max_line_tokens
         try:
-            prompt = _cursor_prompt(ready, request, max_tokens)
+            cursor = Cursor(request.snapshot, request.path, request.offset, max_tokens)
+            prompt = self.context.prompt(ready, request.settings, cursor)
         except ValueError as error:  # no room for a prompt in the window, a file gone from the snapshot
             logger.warning("no prompt for %s: %s", request.path, error)
             return []
@@ -89,8 +98,10 @@ class Completer:
             return []
         stop = StopRule(multiline=multiline, block_indent=block_indent(line_before))
         self._started(prompt, len(ids))
-        completion = ready.engine.complete(ids, positions, stop, max_tokens, cancelled)
+        completion = ready.engine.complete(ids, positions, stop, max_tokens, cancelled, slot=SERVE)
         self._finished(completion.reason, len(completion.tokens), started)
+        if completion.reason != "cancelled":
+            self.context.completed(completion)
         if completion.reason == "cancelled":
             return []
         text = completion.text
@@ -120,11 +131,3 @@ class Completer:
                 self.stats.last_latency_ms = round(latency, 1)
         logger.debug("%d tokens generated (%s) in %.0f ms", generated, reason, latency)
         self._on_done()
-
-
-# The prompt builder's API (hirope_lsp.prompt.layout) as the server uses it: the one call to swap
-# if that API changes.
-def _cursor_prompt(ready: ReadyModel, request: CompletionRequest, max_tokens: int) -> Prompt:
-    settings = request.settings
-    budget = prompt_budget(ready.engine.train_length, max_tokens, ready.settings.rope, settings.prompt.context_multiple)
-    return build_prompt(request.snapshot, request.path, request.offset, ready.tokenizer, budget)

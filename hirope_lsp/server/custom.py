@@ -1,7 +1,9 @@
 """The server's own requests (the `hirope/` methods), for editor status bars, debugging and tests.
 
-- `hirope/status` -> {model, state: loading|ready|error, error, rope, window, split, filesIndexed,
-  lastLatencyMs}. The server also sends it as a `hirope/status` notification whenever it changes.
+- `hirope/status` -> {model, state: loading|ready|error, error, rope, window, split, indexing,
+  filesIndexed, lastLatencyMs, contextTokens, contextLimit}: contextTokens is how far the context has
+  grown (null before the first completion), contextLimit how far it may (server/context.py). The
+  server also sends it as a `hirope/status` notification whenever it changes.
 - `hirope/lastPrompt` -> the last prompt's files (relative paths, in prompt order), its size in
   tokens, its format, how its generation ended ("running" while it runs), and how many generations
   completed or were cancelled.

@@ -76,6 +76,7 @@ async def completion(ls: HiropeServer, params: types.CompletionParams) -> types.
 async def _suggest(ls: HiropeServer, key: tuple[str, str], request: CompletionRequest) -> list[Suggestion]:
     """The suggestions, computed on the worker thread; [] if a newer request with the same key took over."""
     suggestions = await ls.worker.run(key, lambda cancelled: ls.completer.complete(request, cancelled))
+    ls.worker.background(ls.completer.grow)  # while the editor is idle, grow the context (context.py)
     return suggestions or []
 
 

@@ -100,8 +100,11 @@ async def _scan(ls: HiropeServer) -> None:
         except Exception as error:
             logger.exception("indexing %s failed", repository.root)
             bar.end(f"failed: {error}")
+        ls.indexing = False
         ls.status_changed()
 
+    ls.indexing = True
+    ls.status_changed()
     threading.Thread(target=scan, name="hirope-scan", daemon=True).start()
     await bar.begin()
 

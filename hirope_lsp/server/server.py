@@ -50,6 +50,7 @@ class HiropeServer(LanguageServer):
         self.encoding: Encoding = DEFAULT_ENCODING
         self.repository: Repository | None = None
         self.scan_root = False  # whether the workspace named a root to scan and watch
+        self.indexing = False  # whether the initial scan is running
         self.indexed: set[str] = set()  # URIs of the documents open in the index (not binary, not too large)
         self.models = ModelHost(on_change=self.status_changed)
         self.completer = Completer(self.models, on_done=self.status_changed)
@@ -85,6 +86,7 @@ class HiropeServer(LanguageServer):
         ready = self.models.ready
         settings = self.models.settings
         split = settings.split
+        context = self.completer.context.status()
         if ready is not None:
             split = round(ready.engine.geometry.split / ready.engine.facts.half_dim, 3)
         return {
@@ -94,8 +96,11 @@ class HiropeServer(LanguageServer):
             "rope": settings.rope,
             "window": settings.window,
             "split": split,
+            "indexing": self.indexing,
             "filesIndexed": len(self.repository.snapshot().files) if self.repository else 0,
             "lastLatencyMs": self.completer.stats.last_latency_ms,
+            "contextTokens": context[0] if context else None,  # the context grows to contextLimit (context.py)
+            "contextLimit": context[1] if context else None,
         }
 
     def status_changed(self) -> None:

@@ -8,6 +8,10 @@ must poll `cancelled()` (the engine does, between decode steps). Three things ma
 - the server shuts down.
 Work whose request was cancelled before the thread reached it is skipped, so a burst of keystrokes
 costs one generation, not one per keystroke.
+
+`Worker.background(work)` queues work that nobody awaits (growing the context, server/context.py) at
+the lowest priority: any request that arrives stops it at its next check, and a newer background
+job replaces an older one.
 """
 
 from __future__ import annotations
@@ -63,12 +67,15 @@ class Worker:
         self._loop = loop
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hirope-generate")
         self._latest: dict[Hashable, Job[Any]] = {}
+        self._background: Job[Any] | None = None
         self._closed = False
 
     async def run(self, key: Hashable, work: Callable[[Cancelled], T]) -> T | None:
         """Run `work` on the worker thread; None if a newer request with `key` superseded this one."""
         if self._closed:
             return None
+        if self._background is not None:
+            self._background.cancel()
         older = self._latest.get(key)
         if older is not None:
             older.supersede()
@@ -83,6 +90,17 @@ class Worker:
         finally:
             if self._latest.get(key) is job:
                 del self._latest[key]
+
+    def background(self, work: Callable[[Cancelled], object]) -> None:
+        """Run `work` on the worker thread when the requests queued before it are done (see the module docstring)."""
+        if self._closed:
+            return
+        if self._background is not None:
+            self._background.cancel()
+        job: Job[Any] = Job(self._loop)
+        job.answer.add_done_callback(lambda answer: answer.cancelled() or answer.exception())  # logged already
+        self._background = job
+        self._executor.submit(self._execute, job, work)
 
     def _execute(self, job: Job[T], work: Callable[[Cancelled], T]) -> None:
         result: T | None = None
@@ -101,6 +119,6 @@ class Worker:
 
         Callable from any thread, even after the loop has closed: it only raises the cancel flags."""
         self._closed = True
-        for job in list(self._latest.values()):
+        for job in [*self._latest.values(), *([self._background] if self._background else [])]:
             job.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -121,6 +121,25 @@ def test_same_ids_with_other_units_are_recomputed(loaded: LoadedModel) -> None:
     assert_same_run(warm, cold)
 
 
+def test_a_slot_filled_in_the_background_serves_like_a_cold_run(loaded: LoadedModel) -> None:
+    rope = RopeSettings(window=8)
+    ids, positions = encode(loaded, UNITS)
+    edited_ids, edited_positions = encode(loaded, EDITED_UNITS)
+    engine = Engine(loaded, rope, decode_dtype=None)
+    checks = iter([False, False, True])  # cancelled after three chunks of at most four: what they computed stays
+    partial = engine.prefill(ids, positions, cancel=lambda: next(checks), slot="grow", chunk=4)
+    assert 9 <= partial <= 12
+    assert engine.cached_tokens(ids, positions, slot="grow") == partial
+    assert engine.prefill(ids, positions, slot="grow", chunk=4) == len(ids) - 1
+    assert engine.cached_tokens(ids, positions) == 0  # the main slot is another cache
+    engine.swap("main", "grow")
+    common = next(i for i, (a, b) in enumerate(zip(ids, edited_ids, strict=False)) if a != b)
+    assert engine.cached_tokens(edited_ids, edited_positions) == common
+    warm = run(engine, edited_ids, edited_positions)
+    assert warm[0].reused_tokens == common
+    assert_same_run(warm, run(Engine(loaded, rope, decode_dtype=None), edited_ids, edited_positions))
+
+
 def test_hirope_window_changes_the_logits(loaded: LoadedModel) -> None:
     """A control for the tests above: with this prompt the window-8 run differs from stock attention."""
     ids, positions = encode(loaded, EDITED_UNITS)

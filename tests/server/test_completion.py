@@ -31,7 +31,13 @@ class ScriptedEngine:
     calls: list[tuple[Sequence[int], Positions, StopRule, int]] = field(default_factory=list)
 
     def complete(
-        self, ids: Sequence[int], positions: Positions, stop: StopRule, max_tokens: int, cancel: Callable[[], bool]
+        self,
+        ids: Sequence[int],
+        positions: Positions,
+        stop: StopRule,
+        max_tokens: int,
+        cancel: Callable[[], bool],
+        slot: str = "main",
     ) -> Completion:
         self.calls.append((ids, positions, stop, max_tokens))
         if cancel():
@@ -39,6 +45,9 @@ class ScriptedEngine:
         cut = stop.cut(self.text)
         text = stop.finish(self.text) if cut is None else cut
         return Completion(text, [1, 2, 3], "stop" if cut is not None else "eos", len(ids), 0, 0.0, 0.0)
+
+    def cached_tokens(self, ids: Sequence[int], positions: Positions, slot: str = "main") -> int:
+        return 0  # every prompt is new to it
 
 
 @pytest.fixture(scope="module")
