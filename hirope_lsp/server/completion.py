@@ -60,13 +60,12 @@ class Completer:
         self._on_done = on_done
         self._lock = threading.Lock()
         self.stats = Stats()
-        self.context = ContextGrowth()
+        self.context = ContextGrowth(on_change=on_done)
 
     def grow(self, cancelled: Callable[[], bool]) -> None:
         """Grow the context for the last cursor while nothing else runs (a background job: context.py)."""
         if self.models.ready is not None:
             self.context.grow(cancelled)
-            self._on_done()
 
     def complete(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> list[Suggestion]:
         """The suggestions for the request, best first, each to insert after the continuation; [] if there
@@ -100,8 +99,6 @@ class Completer:
         self._started(prompt, len(ids))
         completion = ready.engine.complete(ids, positions, stop, max_tokens, cancelled, slot=SERVE)
         self._finished(completion.reason, len(completion.tokens), started)
-        if completion.reason != "cancelled":
-            self.context.completed(completion)
         if completion.reason == "cancelled":
             return []
         text = completion.text

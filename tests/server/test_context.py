@@ -58,9 +58,23 @@ def cursor_at_end(repository: Repository, name: str = "main.py") -> Cursor:
 def complete(growth: ContextGrowth, model: ReadyModel, settings: Settings, cursor: Cursor) -> int:
     """Run a request as the Completer does; return the prompt's length."""
     prompt = growth.prompt(model, settings, cursor)
-    completion = model.engine.complete(prompt.ids, prompt.positions, NEVER_STOP, MAX_TOKENS, slot=SERVE)
-    growth.completed(completion)
+    model.engine.complete(prompt.ids, prompt.positions, NEVER_STOP, MAX_TOKENS, slot=SERVE)
     return len(prompt.ids)
+
+
+class Growth:
+    """A ContextGrowth whose `grow` can be told how many tiers to add before it is stopped, as a request would."""
+
+    def __init__(self) -> None:
+        self.changes = 0
+        self.context = ContextGrowth(on_change=self._changed)
+
+    def _changed(self) -> None:
+        self.changes += 1
+
+    def grow(self, tiers: int = 1) -> None:
+        stop_at = self.changes + tiers
+        self.context.grow(lambda: self.changes >= stop_at)
 
 
 def type_at_end(repository: Repository, text: str, version: int) -> None:
@@ -69,71 +83,67 @@ def type_at_end(repository: Repository, text: str, version: int) -> None:
     repository.apply_edits(repository.root / "main.py", [TextEdit(line, 0, line, 0, text)], "utf-8", version)
 
 
+LIMIT = 64 * 20 - MAX_TOKENS  # the full budget: 20 training windows, less the tokens to generate
+
+
 def test_the_context_starts_cold_and_doubles_while_idle(model: ReadyModel, repository: Repository) -> None:
-    growth, options = ContextGrowth(), settings()
-    assert growth.status() is None
-    assert complete(growth, model, options, cursor_at_end(repository)) <= 64
-    tier, limit = growth.status() or (0, 0)
-    assert tier == 64 and limit == 64 * 20 - MAX_TOKENS
-    growth.grow(lambda: False)
-    assert growth.status() == (128, limit)
+    growth, options = Growth(), settings()
+    assert growth.context.status() is None
+    assert complete(growth.context, model, options, cursor_at_end(repository)) <= 64
+    assert growth.context.status() == (64, LIMIT)
+    growth.grow(tiers=1)
+    assert growth.context.status() == (128, LIMIT)
     type_at_end(repository, "z", 2)  # typing at the cursor: the grown prompt is still in the cache
-    cursor = cursor_at_end(repository)
-    prompt = growth.prompt(model, options, cursor)
+    prompt = growth.context.prompt(model, options, cursor_at_end(repository))
     assert 64 < len(prompt.ids) <= 128
-    assert len(prompt.ids) - model.engine.cached_tokens(prompt.ids, prompt.positions, SERVE) <= 8
-    complete(growth, model, options, cursor)
-    growth.grow(lambda: False)
-    assert growth.status() == (256, limit)
+    assert len(prompt.ids) - model.engine.cached_tokens(prompt.ids, prompt.positions, SERVE) <= 4
+    growth.grow(tiers=100)  # idle for long: it grows until the repository has no more to offer
+    tier, _ = growth.context.status() or (0, 0)
+    everything = growth.context.prompt(model, options, cursor_at_end(repository))
+    assert tier >= 512 and len(everything.ids) < tier  # the whole repository fits
+    assert len(everything.ids) - model.engine.cached_tokens(everything.ids, everything.positions, SERVE) <= 4
 
 
 def test_a_stopped_growth_keeps_what_it_computed(
     model: ReadyModel, repository: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(context, "CHUNK_SECONDS", 0.0)  # the smallest chunks: 16 tokens
-    growth, options = ContextGrowth(), settings()
-    complete(growth, model, options, cursor_at_end(repository))
-    checks = iter([False, True])
-    growth.grow(lambda: next(checks, True))  # a request arrived during the second chunk
-    assert growth.status() == (64, 64 * 20 - MAX_TOKENS)
+    growth, options = Growth(), settings()
+    complete(growth.context, model, options, cursor_at_end(repository))
+    checks = iter([False, False, True])
+    growth.context.grow(lambda: next(checks, True))  # a request arrived during the second chunk
+    assert growth.context.status() == (64, LIMIT)
     cursor = cursor_at_end(repository)
     target = build_prompt(cursor.snapshot, cursor.path, cursor.offset, model.tokenizer, 128)
     partial = model.engine.cached_tokens(target.ids, target.positions, GROW)
     assert 0 < partial < len(target.ids) - 1
-    growth.grow(lambda: False)
-    assert growth.status() == (128, 64 * 20 - MAX_TOKENS)
+    growth.grow(tiers=1)
+    assert growth.context.status() == (128, LIMIT)
 
 
-def test_a_tier_too_slow_for_the_latency_target_is_given_back(model: ReadyModel, repository: Repository) -> None:
-    growth, options = ContextGrowth(), settings(latency_ms=1e-3)  # nothing is fast enough
-    complete(growth, model, options, cursor_at_end(repository))
-    growth.grow(lambda: False)
-    assert growth.status() == (128, 64 * 20 - MAX_TOKENS)
-    complete(growth, model, options, cursor_at_end(repository))  # measures the new tier: too slow
-    assert growth.status() == (64, 64 * 20 - MAX_TOKENS)
-    cursor = cursor_at_end(repository)
-    prompt = growth.prompt(model, options, cursor)  # the old tier's cache came back with it
-    assert len(prompt.ids) - model.engine.cached_tokens(prompt.ids, prompt.positions, SERVE) <= 4  # healed tail
-    growth.grow(lambda: False)
-    assert growth.status() == (64, 64 * 20 - MAX_TOKENS)  # and it stays there
+def test_growth_stops_where_a_line_would_be_too_slow(model: ReadyModel, repository: Repository) -> None:
+    growth, options = Growth(), settings(latency_ms=1e-3)  # no tier is fast enough
+    complete(growth.context, model, options, cursor_at_end(repository))
+    growth.grow(tiers=100)
+    assert growth.context.status() == (64, LIMIT)
+    prompt = growth.context.prompt(model, options, cursor_at_end(repository))  # still served from its cache
+    assert len(prompt.ids) - model.engine.cached_tokens(prompt.ids, prompt.positions, SERVE) <= 4
 
 
 def test_another_file_starts_cold_again(model: ReadyModel, repository: Repository) -> None:
-    growth, options = ContextGrowth(), settings()
-    complete(growth, model, options, cursor_at_end(repository))
-    growth.grow(lambda: False)
-    complete(growth, model, options, cursor_at_end(repository))
-    growth.grow(lambda: False)
-    assert growth.status() == (256, 64 * 20 - MAX_TOKENS)
+    growth, options = Growth(), settings()
+    complete(growth.context, model, options, cursor_at_end(repository))
+    growth.grow(tiers=2)
+    assert growth.context.status() == (256, LIMIT)
     repository.open_document(repository.root / "other.py", "import os\n\n\ndef other():\n    return os.", 1)
-    assert complete(growth, model, options, cursor_at_end(repository, "other.py")) <= 64
-    assert growth.status() == (64, 64 * 20 - MAX_TOKENS)
+    assert complete(growth.context, model, options, cursor_at_end(repository, "other.py")) <= 64
+    assert growth.context.status() == (64, LIMIT)
 
 
 def test_new_settings_start_again(model: ReadyModel, repository: Repository) -> None:
-    growth = ContextGrowth()
-    complete(growth, model, settings(), cursor_at_end(repository))
-    growth.grow(lambda: False)
+    growth = Growth()
+    complete(growth.context, model, settings(), cursor_at_end(repository))
+    growth.grow(tiers=1)
     narrower = Settings(prompt=PromptSettings(context_multiple=2, cold_tokens=32))
-    complete(growth, model, narrower, cursor_at_end(repository))
-    assert growth.status() == (32, 64 * 2 - MAX_TOKENS)
+    complete(growth.context, model, narrower, cursor_at_end(repository))
+    assert growth.context.status() == (32, 64 * 2 - MAX_TOKENS)
