@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: complete test lint bench-engine clean
+.PHONY: complete test lint vscode bench-engine clean
 
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build; 2.13.0 is a CPU wheel.
 $(STAMP): pyproject.toml
@@ -22,11 +22,17 @@ lint: $(STAMP)
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
+# The Python suite includes the Neovim plugin's headless test (tests/editors); the VS Code extension has
+# its own (vitest with a mocked vscode module, and a Node client against the real server).
+test: lint vscode
 	$(PY) -m pytest
+
+vscode: $(STAMP)
+	cd editors/vscode && npm ci --no-audit --no-fund && npm run compile && npm run typecheck && npm test
+	cd editors/vscode && npm run package && npm run test:server
 
 bench-engine: $(STAMP)
 	$(PY) -m hirope_lsp.eval.bench_engine
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache editors/vscode/node_modules editors/vscode/out
