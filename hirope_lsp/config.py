@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 
 RopeMode = Literal["hirope", "flat"]
 DType = Literal["float32", "bfloat16", "float16"]
+MultilinePolicy = Literal["auto", "line", "block"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ModelSettings:
     split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical
     max_tokens: int = 96  # per multi-line completion
     max_line_tokens: int = 32  # per single-line completion
+    multiline: MultilinePolicy = "auto"  # "auto": a block after a block opener or on an empty body line
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,20 @@
 """End-to-end latency as an editor sees it: the real server over stdio, on a real repository.
 
-    python -m hirope_lsp.eval.bench_lsp [--edits 20] [--context-multiple 0.25] [--server-log PATH]
+    python -m hirope_lsp.eval.bench_lsp [--edits 20] [--idle 120] [--pause-ms 250] [--server-log PATH]
 
 The workspace is a copy of the installed standard library's email package. The client is a bare
 JSON-RPC one (no pygls): it times each request from the moment it is written to the server's stdin
 to the moment its answer is read from stdout. It prints:
-- warm typing: in email/message.py, a line in a method is cut after `return ` and retyped one
-  character at a time; each keystroke is a didChange (incremental) and at once an automatic inline
-  completion at the new cursor. Client and server milliseconds (p50, p95), mean prompt and generated
-  tokens (hirope/lastPrompt);
+- the first completion in email/message.py, then how the context grows (hirope/status'
+  contextTokens) while the editor stays idle for --idle seconds (server/context.py);
+- warm typing: a line in a method of that file is cut after `return ` and retyped one character at a
+  time; each keystroke is a didChange (incremental) and at once an automatic inline completion at the
+  new cursor, the next keystroke --pause-ms after its answer. Client and server milliseconds (p50,
+  p95), mean prompt and generated tokens (hirope/lastPrompt), and the context;
 - first completion in a newly opened file: didOpen and at once a completion, for three files.
 "Server ms" is hirope/status' lastLatencyMs: prompt build, prefill, decode and post-processing on the
-worker thread; client minus server is transport, the event loop and the hand-off to the worker.
-Cold prefill is about 360 tokens/s on 2 cores: with the default budget (4 training windows, 32k
-tokens) one cold prompt takes tens of minutes there; --context-multiple 0.25 is a 2k-token prompt.
+worker thread; client minus server is transport, the event loop and the hand-off to the worker (and
+the background chunk that was running when the request came).
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class Bench:
         return {
             "client": seconds * 1000,
             "server": server,
+            "context": (await self.client.call("hirope/status"))["contextTokens"],
             "tokens": tokens,
             "generated": generated,
             "reason": reason,
@@ -149,6 +151,21 @@ async def wait_ready(client: Client, files: int) -> dict[str, Any]:
         if time.monotonic() > deadline:
             raise SystemExit(f"not ready after {READY_TIMEOUT:.0f} s: {status}")
         await asyncio.sleep(0.1)
+
+
+async def watch_growth(client: Client, seconds: float) -> None:
+    """Print the context each time it grows while nothing is asked, for `seconds` or until it stops growing."""
+    started = time.monotonic()
+    status = await client.call("hirope/status")
+    print(f"idle: context {status['contextTokens']} of {status['contextLimit']} tokens", flush=True)
+    last, last_change = status["contextTokens"], started
+    while time.monotonic() - started < seconds and time.monotonic() - last_change < seconds / 2:
+        await asyncio.sleep(0.5)
+        status = await client.call("hirope/status")
+        if status["contextTokens"] != last:
+            last, last_change = status["contextTokens"], time.monotonic()
+            print(f"  after {last_change - started:5.1f} s idle: context {last} tokens", flush=True)
+    print(f"idle for {time.monotonic() - started:.0f} s; the context stays at {last} tokens", flush=True)
 
 
 def loads() -> str:
@@ -191,7 +208,8 @@ async def run(args: argparse.Namespace, root: Path) -> None:
     uri = bench.open(WARM_FILE, text)
     column = len(text.split("\n")[line])
     first = await bench.complete(uri, line, column)
-    print(f"warm-up (first completion in {WARM_FILE}): {first['client']:.0f} ms, {first['tokens']} prompt tokens")
+    print(f"first completion in {WARM_FILE}: {first['client']:.0f} ms, {first['tokens']} prompt tokens")
+    await watch_growth(client, args.idle)
     warm: list[dict[str, Any]] = []
     for version in range(2, args.edits + 2):
         edit = {"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": column}}}
@@ -201,6 +219,7 @@ async def run(args: argparse.Namespace, root: Path) -> None:
         )
         column += 1
         warm.append(await bench.complete(uri, line, column))
+        await asyncio.sleep(args.pause_ms / 1000)
     clients, servers = [r["client"] for r in warm], [r["server"] or 0.0 for r in warm]
     print(f"\nwarm typing, {WARM_FILE}:{line + 1}, {len(warm)} keystrokes (didChange + inlineCompletion)")
     print("              p50      p95     mean      max")
@@ -213,9 +232,11 @@ async def run(args: argparse.Namespace, root: Path) -> None:
             f"{name:9s} {percentile(values, 0.5):8.0f} {percentile(values, 0.95):8.0f} "
             f"{statistics.mean(values):8.0f} {max(values):8.0f}"
         )
+    contexts = [r["context"] or 0 for r in warm]
     print(
         f"prompt tokens {statistics.mean(r['tokens'] for r in warm):.0f}, generated tokens "
-        f"{statistics.mean(r['generated'] for r in warm):.1f} (means); last item {warm[-1]['text']!r}"
+        f"{statistics.mean(r['generated'] for r in warm):.1f} (means); context {min(contexts)}-{max(contexts)}"
+        f" tokens; last item {warm[-1]['text']!r}"
     )
     print("\nfirst completion after didOpen   client ms  server ms  prompt tok  generated  ended", flush=True)
     for relative in COLD_FILES[: args.cold_files]:
@@ -238,6 +259,8 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--edits", type=int, default=20, help="keystrokes, each followed by a completion")
     parser.add_argument("--context-multiple", type=float, help="the prompt.contextMultiple setting (default: 4)")
+    parser.add_argument("--idle", type=float, default=120.0, help="seconds idle after the first completion")
+    parser.add_argument("--pause-ms", type=float, default=250.0, help="between an answer and the next keystroke")
     parser.add_argument("--cold-files", type=int, default=len(COLD_FILES), help="files to open, up to 3")
     parser.add_argument("--server-log", metavar="PATH", help="run the server with -vv --log-file PATH")
     args = parser.parse_args()

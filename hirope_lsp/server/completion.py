@@ -3,7 +3,8 @@
 The handler takes the repository snapshot and the cursor's byte offset on the event loop, at the
 moment the request arrives; everything slow happens here. Shape (postprocess.py): a block in a block
 context, else the rest of the line. An explicitly invoked request generates the block either way and
-offers the first line and the whole block as two items (one generation, two variants).
+offers the first line and the whole block as two items (one generation, two variants). The
+model.multiline setting can fix the shape instead: always the line, or always a block.
 
 How much repository context the prompt gets is context.py's choice; `grow` runs its background
 step. `Completer` also keeps what the status and the debug requests report: the last prompt's files
@@ -79,9 +80,10 @@ class Completer:
         line_before = data[data.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "replace")
         line_after = data[offset : line_end_offset(data, offset)].decode("utf-8", "replace")
         line_before += request.continuation
-        block = wants_block(line_before, line_after)
-        multiline = block or request.variants
         settings = request.settings.model
+        policy = settings.multiline
+        block = policy == "block" or (policy == "auto" and wants_block(line_before, line_after))
+        multiline = block or (request.variants and policy == "auto")
         max_tokens = settings.max_tokens if multiline else settings.max_line_tokens
         try:
             cursor = Cursor(request.snapshot, request.path, request.offset, max_tokens)

@@ -4,8 +4,9 @@ pygls keeps its own copy of every open document (it applies each change before o
 the index keeps another, as bytes with a syntax tree, and gets the same changes in the negotiated
 position encoding (coordinates.py converts the types). Documents the index should not hold are
 left out of it and get no completions: a URI that is not a file, a binary file (a NUL byte near the
-start), a file larger than index.maxFileBytes. Should applying a change ever fail, the index
-reopens the document from pygls' copy rather than drift from the editor.
+start), a file larger than index.maxFileBytes; such a document joins the index at the first change
+after which it is neither. Should applying a change ever fail, the index reopens the document from
+pygls' copy rather than drift from the editor.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ def did_open(ls: HiropeServer, params: types.DidOpenTextDocumentParams) -> None:
 def did_change(ls: HiropeServer, params: types.DidChangeTextDocumentParams) -> None:
     uri, version = params.text_document.uri, params.text_document.version
     path = ls.document_path(uri)
-    if uri not in ls.indexed or ls.repository is None or path is None:
+    if ls.repository is None or path is None:
+        return
+    if uri not in ls.indexed:  # left out when opened; it may be indexable now (a huge file cut down)
+        text = ls.workspace.get_text_document(uri).source
+        if _unindexable(text, ls.settings.index.max_file_bytes) is None:
+            _open(ls, uri, text, version)
         return
     try:
         ls.repository.apply_edits(path, list(content_changes(params.content_changes)), ls.encoding, version)

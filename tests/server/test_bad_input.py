@@ -74,3 +74,9 @@ async def test_binary_and_huge_files(client: LanguageClient, repo: Path, tiny_mo
     assert await inline(client, huge, 0, 3) == []
     assert await request(client, "hirope/documentText", {"uri": huge}) is None
     await still_answers(client, uri)
+    # Cut down below the limit, it joins the index with the editor's text.
+    rows = huge_text.count("\n") + 1  # with the "# edited" line; the text ends with a newline
+    change(client, huge, 3, (10, 0), (rows, 0), "def tail():\n    return ")
+    held = await request(client, "hirope/documentText", {"uri": huge})
+    assert held == {"text": "# edited\n" + line * 9 + "def tail():\n    return ", "version": 3}
+    assert await inline(client, huge, 11, 11)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,20 @@ def test_automatic_mid_line_is_one_line(repository: Repository, tokenizer: Cache
     suggestions = completer.complete(request_at(repository, text, "<|>"), lambda: False)
     assert suggestions == [Suggestion("2 * ", replaces_rest=False)]  # "radius)" is there already
     assert not engine.calls[0][2].multiline and engine.calls[0][3] == ModelSettings().max_line_tokens
+
+
+@pytest.mark.parametrize(("policy", "multiline"), [("line", False), ("block", True)])
+def test_the_multiline_setting_fixes_the_shape(
+    repository: Repository, tokenizer: CachedTokenizer, policy: str, multiline: bool
+) -> None:
+    engine = ScriptedEngine("result = area * 2\n    return result")
+    completer = completer_with(engine, tokenizer)
+    options = Settings(model=ModelSettings(multiline=policy))  # type: ignore[arg-type]
+    for text in (A_PY.replace("    print(area)\n", "    <|>\n"), A_PY.replace("circle_area(radius)", "circle_<|>")):
+        request = request_at(repository, text, "<|>", variants=True)
+        completer.complete(dataclasses.replace(request, settings=options), lambda: False)
+        assert engine.calls[-1][2].multiline is multiline
+        assert engine.calls[-1][3] == (ModelSettings().max_tokens if multiline else ModelSettings().max_line_tokens)
 
 
 def test_selected_item_is_part_of_the_prompt(repository: Repository, tokenizer: CachedTokenizer) -> None:

@@ -18,6 +18,7 @@ export const SERVER_KEYS = [
   'model.split',
   'model.maxTokens',
   'model.maxLineTokens',
+  'model.multiline',
   'prompt.contextMultiple',
   'prompt.coldTokens',
   'prompt.latencyMs',

@@ -22,6 +22,7 @@ const SERVER_DEFAULTS = {
     split: null,
     maxTokens: 96,
     maxLineTokens: 32,
+    multiline: 'auto',
   },
   prompt: { contextMultiple: 4, coldTokens: 512, latencyMs: 400 },
   index: { maxFileBytes: 1_000_000 },
@@ -39,6 +40,7 @@ describe('toServerSettings', () => {
       'model.split': 0.5,
       'model.maxTokens': 64,
       'model.maxLineTokens': 16,
+      'model.multiline': 'line',
       'prompt.contextMultiple': 0.25,
       'prompt.coldTokens': 256,
       'prompt.latencyMs': 1500,
@@ -46,7 +48,7 @@ describe('toServerSettings', () => {
       logLevel: 'debug',
     };
     expect(toServerSettings((key) => values[key])).toEqual({
-      model: { spec: '/models/qwen.gguf', rope: 'flat', window: 1024, split: 0.5, maxTokens: 64, maxLineTokens: 16 },
+      model: { spec: '/models/qwen.gguf', rope: 'flat', window: 1024, split: 0.5, maxTokens: 64, maxLineTokens: 16, multiline: 'line' },
       prompt: { contextMultiple: 0.25, coldTokens: 256, latencyMs: 1500 },
       index: { maxFileBytes: 5000 },
       logLevel: 'debug',
