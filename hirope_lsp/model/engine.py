@@ -36,6 +36,11 @@ from hirope_lsp.model.stops import StopRule
 
 PREFILL_CHUNK = 1024  # tokens per prefill forward: bounds activation memory and cancellation latency
 MAIN = "main"  # the slot requests use unless they name another
+# Forwards of at most this many tokens (decode steps, a request's re-typed tail) run on `decode_threads`
+# threads, 1 by default: they are bound by reading the weights, where a second thread gains ~20% on an
+# idle 2-core CPU, and when another program keeps a core busy, two threads waiting on each other made a
+# decode step 10-50x slower (500-2,600 ms against 46-52 ms with one; docs/BENCHMARKS.md).
+SMALL_FORWARD = 8
 
 RopeMode = Literal["hirope", "flat"]
 StopReason = Literal["eos", "stop", "max_tokens", "cancelled"]
@@ -61,9 +66,14 @@ class Completion:
 
 class Engine:
     def __init__(
-        self, loaded: LoadedModel, rope: RopeSettings | None = None, decode_dtype: torch.dtype | None = torch.float16
+        self,
+        loaded: LoadedModel,
+        rope: RopeSettings | None = None,
+        decode_dtype: torch.dtype | None = torch.float16,
+        decode_threads: int | None = 1,
     ) -> None:
-        """decode_dtype: precision of the weight copy for single-token steps (None: the model's own)."""
+        """decode_dtype: precision of the weight copy for single-token steps (None: the model's own);
+        decode_threads: torch threads for forwards of at most SMALL_FORWARD tokens (None: torch's own)."""
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.name = loaded.name
@@ -75,6 +85,7 @@ class Engine:
         self._healer = TokenHealer(self.tokenizer)
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
+        self.decode_threads = decode_threads
 
     @property
     def train_length(self) -> int:
@@ -244,11 +255,16 @@ class Engine:
         state = None
         if self.rope.mode == "hirope":
             state = HiropeState(unit_tensor[:total], self.facts.inv_freq, self.geometry, cache.far_keys)
+        threads = torch.get_num_threads()
+        if len(new_ids) <= SMALL_FORWARD and self.decode_threads is not None:
+            torch.set_num_threads(self.decode_threads)
         try:
             output = self.model(torch.tensor([new_ids]), cache=cache.kv, use_cache=True, logits_to_keep=1, hirope=state)
         except BaseException:
             cache.clear()  # a half-updated cache must not be reused
             raise
+        finally:
+            torch.set_num_threads(threads)
         cache.ids.extend(new_ids)
         cache.units.extend(units.unit[held:total])
         logits: torch.Tensor = output.logits[0, -1]

@@ -101,6 +101,13 @@ class Completer:
         self._started(prompt, len(ids))
         completion = ready.engine.complete(ids, positions, stop, max_tokens, cancelled, slot=SERVE)
         self._finished(completion.reason, len(completion.tokens), started)
+        logger.debug(
+            "prompt %d tokens, %d reused; prefill %.0f ms, decode %.0f ms",
+            completion.prompt_tokens,
+            completion.reused_tokens,
+            completion.prefill_seconds * 1000,
+            completion.decode_seconds * 1000,
+        )
         if completion.reason == "cancelled":
             return []
         text = completion.text
