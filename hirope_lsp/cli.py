@@ -3,6 +3,7 @@
     hirope-lsp [--stdio | --tcp HOST:PORT] [--log-file PATH] [-v]   the language server (stdio by default)
     hirope-lsp complete FILE:LINE:COL [options]                     print one completion and exit
     hirope-lsp index [DIR]                                          index DIR and print what it holds
+    hirope-lsp eval ppl|complete|symbols [options]                  run an evaluation (JSON + PNG)
 
 `complete` indexes the repository around FILE (the git work tree it is in, else its directory) and
 builds the prompt from it, as the server does.
@@ -40,6 +41,9 @@ class Cursor:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before torch loads: OpenMP threads that finish early sleep instead of spinning. When another program
+    # keeps a core busy, spinning made a two-thread decode step 10-50x slower (docs/BENCHMARKS.md).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging(getattr(args, "verbose", 0), getattr(args, "log_file", None))
@@ -48,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             return _complete(args)
         if args.command == "index":
             return _index(args)
+        if args.command == "eval":
+            from hirope_lsp.eval.commands import run_eval
+
+            return run_eval(args)
         from hirope_lsp.server.main import parse_address, serve_stdio, serve_tcp
 
         verbosity, log_file = getattr(args, "verbose", 0), getattr(args, "log_file", None)
@@ -99,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         "--decode-dtype", default=defaults.decode_dtype, choices=dtypes, help="weight copy for one-token steps"
     )
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
-    complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window in tokens")
+    complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window (default: training)")
     complete.add_argument("--split", type=float, default=None, help="ratio of rotary bands on token positions")
     complete.add_argument("--max-tokens", type=int, default=None, help="tokens to generate at most")
     complete.add_argument("--multiline", action="store_true", help="complete a block, not just the rest of the line")
@@ -117,6 +125,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Index DIR as the server would (git's ignore rules apply) and print what it holds.",
     )
     index.add_argument("directory", metavar="DIR", nargs="?", default=".")
+
+    from hirope_lsp.eval.commands import add_eval_commands
+
+    evaluate = commands.add_parser(
+        "eval",
+        parents=[common],
+        help="run an evaluation: ppl, complete or symbols (writes JSON and a PNG plot)",
+        description="Measure what HiRoPE does for the model; see docs/RESULTS.md.",
+    )
+    add_eval_commands(evaluate, [common])
     return parser
 
 
@@ -126,7 +144,7 @@ def _complete(args: argparse.Namespace) -> int:
     prefix = prefix_at(data, cursor)
     defaults = ModelSettings()
     max_tokens = args.max_tokens or (defaults.max_tokens if args.multiline else defaults.max_line_tokens)
-    if max_tokens < 1 or args.window < 1:
+    if max_tokens < 1 or (args.window is not None and args.window < 1):
         raise UsageError("--max-tokens and --window must be positive")
     if args.context_multiple <= 0:
         raise UsageError("--context-multiple must be positive")

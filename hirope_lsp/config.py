@@ -29,7 +29,7 @@ class ModelSettings:
     dtype: DType = "float32"  # weights for prefill
     decode_dtype: DType = "float16"  # a copy of the linear weights for single-token steps (model/decode_weights.py)
     rope: RopeMode = "hirope"
-    window: int = 512  # HiRoPE window W, tokens
+    window: int | None = None  # HiRoPE window W, tokens; None: the model's training window (docs/RESULTS.md)
     split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical
     max_tokens: int = 96  # per multi-line completion
     max_line_tokens: int = 32  # per single-line completion

@@ -12,7 +12,7 @@ def test_nothing_given_means_the_defaults() -> None:
         settings, problems = parse_settings(raw)
         assert settings == Settings() and problems == []
     defaults = Settings()
-    assert defaults.model.spec == "default" and defaults.model.rope == "hirope" and defaults.model.window == 512
+    assert defaults.model.spec == "default" and defaults.model.rope == "hirope" and defaults.model.window is None
     assert defaults.model.split is None and defaults.prompt.context_multiple == 4.0 and defaults.log_level == "info"
 
 
@@ -57,7 +57,7 @@ def test_invalid_values_are_reported_and_replaced_by_defaults(raw: dict[str, obj
 
 def test_valid_values_survive_next_to_invalid_ones() -> None:
     settings, problems = parse_settings({"model": {"window": 0, "maxTokens": 10}})
-    assert settings.model.window == 512 and settings.model.max_tokens == 10
+    assert settings.model.window is None and settings.model.max_tokens == 10
     assert len(problems) == 1
 
 

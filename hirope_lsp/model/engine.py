@@ -37,9 +37,10 @@ from hirope_lsp.model.stops import StopRule
 PREFILL_CHUNK = 1024  # tokens per prefill forward: bounds activation memory and cancellation latency
 MAIN = "main"  # the slot requests use unless they name another
 # Forwards of at most this many tokens (decode steps, a request's re-typed tail) run on `decode_threads`
-# threads, 1 by default: they are bound by reading the weights, where a second thread gains ~20% on an
-# idle 2-core CPU, and when another program keeps a core busy, two threads waiting on each other made a
-# decode step 10-50x slower (500-2,600 ms against 46-52 ms with one; docs/BENCHMARKS.md).
+# threads, 1 by default. They are bound by reading the weights: on an idle 2-core CPU a step at 2k took
+# 40-44 ms on one thread against 46-51 ms on two (with OMP_WAIT_POLICY=PASSIVE, which the CLI sets) and
+# ~35 ms on two spinning threads, which cost 10-50x as soon as another program keeps a core busy
+# (440-2,600 ms a step; docs/BENCHMARKS.md).
 SMALL_FORWARD = 8
 
 RopeMode = Literal["hirope", "flat"]
@@ -49,7 +50,7 @@ StopReason = Literal["eos", "stop", "max_tokens", "cancelled"]
 @dataclass(frozen=True)
 class RopeSettings:
     mode: RopeMode = "hirope"
-    window: int = 512
+    window: int | None = None  # None: the model's training window, so that HiRoPE changes only longer prompts
     split: float | None = None  # ratio of bands on token positions; None: the critical-dimension rule
 
 
@@ -80,7 +81,7 @@ class Engine:
         self.facts: RopeFacts = enable_hirope(self.model)
         set_decode_weights(self.model, decode_dtype)
         self.rope = rope or RopeSettings()
-        self.geometry = self.facts.geometry(self.rope.window, self.rope.split)
+        self.geometry = self.facts.geometry(self.rope.window or self.facts.train_length, self.rope.split)
         self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
         self._healer = TokenHealer(self.tokenizer)
         self._lock = threading.Lock()

@@ -85,16 +85,17 @@ class HiropeServer(LanguageServer):
         """The body of hirope/status."""
         ready = self.models.ready
         settings = self.models.settings
-        split = settings.split
+        split, window = settings.split, settings.window
         context = self.completer.context.status()
         if ready is not None:
+            window = ready.engine.geometry.window
             split = round(ready.engine.geometry.split / ready.engine.facts.half_dim, 3)
         return {
             "model": self.models.name,
             "state": self.models.state,
             "error": self.models.error,
             "rope": settings.rope,
-            "window": settings.window,
+            "window": window,
             "split": split,
             "indexing": self.indexing,
             "filesIndexed": len(self.repository.snapshot().files) if self.repository else 0,

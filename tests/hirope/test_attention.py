@@ -84,14 +84,24 @@ def test_decode_steps_with_far_key_cache_match_reference():
     # a prefill of `prefix` tokens, then one token at a time, keys growing as a KV cache would
     state = HiropeState(units[:prefix], inv_freq, geometry, far_keys)
     first, _ = hirope_attention(
-        FakeLayer(), q_stock[None, :, :prefix], k_stock[None, :, :prefix], v[None, :, :prefix], None, scale,
+        FakeLayer(),
+        q_stock[None, :, :prefix],
+        k_stock[None, :, :prefix],
+        v[None, :, :prefix],
+        None,
+        scale,
         hirope=state,
     )
     outputs = [first[0]]
     for i in range(prefix, 36):
         state = HiropeState(units[: i + 1], inv_freq, geometry, far_keys)
         step, _ = hirope_attention(
-            FakeLayer(), q_stock[None, :, i : i + 1], k_stock[None, :, : i + 1], v[None, :, : i + 1], None, scale,
+            FakeLayer(),
+            q_stock[None, :, i : i + 1],
+            k_stock[None, :, : i + 1],
+            v[None, :, : i + 1],
+            None,
+            scale,
             hirope=state,
         )
         outputs.append(step[0])

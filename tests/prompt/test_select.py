@@ -74,7 +74,7 @@ def test_the_current_file_loses_its_farthest_code_first(workspace: Workspace, to
 def test_typing_on_the_cursor_line_does_not_change_the_choice(workspace: Workspace, tokens: CachedTokenizer) -> None:
     for budget in (300, 1000, 100_000):
         before = choose(workspace, tokens, budget)
-        for text in ("x = ", "format_header(", "Store().get_3", "  # parse", " [k.l", " {'a': ", " \"unclosed"):
+        for text in ("x = ", "format_header(", "Store().get_3", "  # parse", " [k.l", " {'a': ", ' "unclosed'):
             workspace.type(text)
             after = choose(workspace, tokens, budget)
             assert (after.context, after.current, after.tokens) == (before.context, before.current, before.tokens)

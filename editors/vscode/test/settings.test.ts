@@ -18,7 +18,7 @@ const SERVER_DEFAULTS = {
     dtype: 'float32',
     decodeDtype: 'float16',
     rope: 'hirope',
-    window: 512,
+    window: null,
     split: null,
     maxTokens: 96,
     maxLineTokens: 32,

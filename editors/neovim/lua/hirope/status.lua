@@ -105,7 +105,7 @@ function M.request(client, timeout_ms)
 end
 
 --- One line that describes a status, e.g.
---- `default: ready (hirope, window 512, split 0.5), 3 files indexed, last completion 420 ms`.
+--- `default: ready (hirope, window 8192, split 0.5), 3 files indexed, last completion 420 ms`.
 --- @param status hirope.Status
 --- @return string
 function M.describe(status)

@@ -1,0 +1,87 @@
+"""`hirope-lsp eval ppl|complete|symbols`: the arguments of every evaluation, and the dispatch.
+
+Importing this module imports no torch: the CLI builds its parser from it on every start.
+
+Every run takes a seed, a sample count, a model and a device, writes OUT/NAME.json and OUT/NAME.png,
+and draws a progress bar on stderr when stderr is a terminal. The defaults are sized for a 2-core CPU
+(the three together took about 45 minutes there, docs/RESULTS.md); on a GPU pass `--device cuda` and
+larger `--lengths` / `--samples` (and `--modes flat truncate hirope` for symbols).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from typing import Any
+
+PPL_METHODS = ["flat", "truncate", "hirope", "dynamic", "yarn"]
+
+
+def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.ArgumentParser]) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--model", default="default", help="'default', a .gguf file, a model dir or a HF id")
+    common.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
+    common.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
+    common.add_argument("--seed", type=int, default=0)
+    common.add_argument("--out", default="eval-results", help="directory for NAME.json and NAME.png")
+    common.add_argument("--window", type=int, default=None, help="HiRoPE window W (default: the training window)")
+    common.add_argument("--split", type=float, default=None, help="HiRoPE split ratio (default: critical)")
+    evals = parser.add_subparsers(dest="eval", metavar="EVAL", required=True)
+
+    def sub(name: str, text: str) -> argparse.ArgumentParser:
+        return evals.add_parser(name, parents=[*parents, common], help=text, description=text)
+
+    ppl = sub("ppl", "Perplexity against context length on whole stdlib files (hirope_lsp/eval/ppl.py).")
+    ppl.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192, 16384], help="bucket lengths")
+    ppl.add_argument("--samples", type=int, default=1, help="stdlib groups (sequences), 1..8")
+    ppl.add_argument("--methods", nargs="+", default=PPL_METHODS, help="of " + " ".join(PPL_METHODS))
+    ppl.add_argument(
+        "--variants", action="store_true", help="also hirope-w128 hirope-w512 hirope-w2048 hirope-s0.50 hirope-s0.75"
+    )
+    ppl.add_argument("--score-tokens", type=int, default=2048, help="the last tokens of each bucket to score")
+    ppl.add_argument("--truncate-chunk", type=int, default=1024, help="scored tokens per truncated forward")
+    ppl.add_argument("--sequence-tokens", type=int, default=32768, help="where every bucket ends")
+
+    complete = sub("complete", "Next-line completion at cursors in stdlib packages (hirope_lsp/eval/complete.py).")
+    complete.add_argument("--samples", type=int, default=2, help="cursors")
+    complete.add_argument("--root", default=None, help="where the repositories are (default: the stdlib)")
+    complete.add_argument("--repos", nargs="+", default=["email"], help="directories under --root, one repository each")
+    complete.add_argument(
+        "--budgets",
+        nargs="+",
+        default=["flat:1", "hirope:1", "hirope:2"],
+        help="MODE:MULTIPLE of the training window for the prompt (MODE flat or hirope)",
+    )
+    complete.add_argument("--max-tokens", type=int, default=32, help="tokens to generate per line")
+
+    symbols = sub("symbols", "List the functions and classes of a long context (hirope_lsp/eval/symbols.py).")
+    symbols.add_argument("--samples", type=int, default=1, help="contexts per length")
+    symbols.add_argument("--lengths", type=int, nargs="+", default=[16384], help="context lengths")
+    symbols.add_argument("--modes", nargs="+", default=["truncate", "hirope"], help="of flat truncate hirope")
+    symbols.add_argument("--max-tokens", type=int, default=96, help="tokens of the answer")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Load the model once and run the chosen evaluation; a summary table goes to stdout."""
+    import torch
+
+    from hirope_lsp.eval import complete, ppl, symbols
+    from hirope_lsp.model.loader import ModelLoadError, load_model
+    from hirope_lsp.model.rope import UnsupportedModelError
+
+    modules: dict[str, Any] = {"ppl": ppl, "complete": complete, "symbols": symbols}
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    try:
+        loaded = load_model(args.model, dtype=args.dtype)
+        loaded.model.to(args.device)
+        module = modules[args.eval]
+        results = module.run(args, loaded)
+    except (ModelLoadError, UnsupportedModelError, ValueError, FileNotFoundError) as error:
+        print(f"hirope-lsp: error: {error}", file=sys.stderr)
+        return 1
+    for row in module.table(results):
+        print(row)
+    print(f"wrote {args.out}/{args.eval}.json and {args.out}/{args.eval}.png")
+    return 0

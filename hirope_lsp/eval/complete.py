@@ -1,0 +1,257 @@
+"""Next-line completion in real repositories, by context budget and rope mode, with latency.
+
+    hirope-lsp eval complete [--repos email] [--samples 4] [--budgets flat:1 hirope:1 hirope:2]
+
+A repository is a stdlib package indexed with index.Repository. Cursors are sampled (seeded) among
+the lines of function and method bodies in its tree-sitter outline: a line of real code (not blank, a
+comment, a decorator, a nested definition or the start of a string), 8 characters or more. The line's
+text after its indentation is removed and the file is opened in the index with that text, the cursor at
+the end of the indentation. The prompt is what the server would send: prompt.layout.build_prompt over
+the repository snapshot, with a budget of MULTIPLE training windows (less the tokens to generate). The
+engine completes one line, greedily, cold (no cached prefix), as the server would.
+
+Scores on the first line of the completion against the removed text: exact match (whitespace-stripped)
+and edit similarity; also prefill + decode seconds and the prompt's length.
+
+A budget is MODE:MULTIPLE. flat:1 is the stock model within its training window, what the server gives
+a flat-RoPE model; hirope:1 the same prompt with HiRoPE attention; hirope:2 and hirope:4 fill 2 or 4
+windows with repository context (the server's default is 4). flat:2 is the stock model beyond its window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hirope_lsp.eval.corpus import stdlib_root
+from hirope_lsp.eval.metrics import edit_similarity, exact_match
+from hirope_lsp.eval.report import RunRecord, command_line, progress, pyplot, write_json
+from hirope_lsp.index.outline import Unit
+from hirope_lsp.index.repository import Repository
+from hirope_lsp.model.engine import Engine, RopeMode, RopeSettings
+from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.stops import StopRule
+from hirope_lsp.prompt.layout import build_prompt
+from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
+
+IGNORED = ["__pycache__/", "*.pyc", "test*/"]
+FUNCTION_KINDS = frozenset({"function", "method"})
+SKIPPED_STARTS = ("#", "@", "def ", "async def ", "class ", '"', "'", "r'", 'r"', "f'", 'f"')
+MIN_LINE_CHARS = 8
+
+
+@dataclass(frozen=True)
+class Cursor:
+    root: Path
+    path: Path
+    line: int  # 0-based
+    indent: str
+    expected: str  # the removed text after the indentation
+
+    def cut_text(self, text: str) -> tuple[str, int]:
+        """The file's text with the line's code removed, and the cursor's byte offset in it."""
+        lines = text.split("\n")
+        lines[self.line] = self.indent
+        cut = "\n".join(lines)
+        offset = len("\n".join(lines[: self.line]).encode("utf-8")) + (1 if self.line else 0)
+        return cut, offset + len(self.indent.encode("utf-8"))
+
+
+def parse_budget(label: str) -> tuple[RopeMode, float]:
+    name, _, multiple = label.partition(":")
+    mode: RopeMode = "hirope" if name == "hirope" else "flat"
+    try:
+        value = float(multiple)
+    except ValueError:
+        value = 0.0
+    if name not in ("flat", "hirope") or value <= 0:
+        raise ValueError(f"a budget is MODE:MULTIPLE with MODE flat or hirope, got {label!r}")
+    return mode, value
+
+
+def body_lines(data: bytes, units: tuple[Unit, ...]) -> list[int]:
+    """0-based lines inside function and method bodies: after the line that ends the signature (the first
+    line from the `def` on that ends with a colon; a unit starts with the blank lines before it)."""
+    lines = data.split(b"\n")
+    found: set[int] = set()
+    stack = list(units)
+    while stack:
+        unit = stack.pop()
+        stack.extend(unit.children)
+        if unit.kind not in FUNCTION_KINDS:
+            continue
+        first = data.count(b"\n", 0, unit.start_byte)
+        last = data.count(b"\n", 0, unit.end_byte)
+        index = first
+        while index <= last and not lines[index].lstrip().startswith((b"def ", b"async def ")):
+            index += 1
+        while index <= last and not lines[index].split(b"#")[0].rstrip().endswith(b":"):
+            index += 1
+        found.update(range(index + 1, last + 1))
+    return sorted(found)
+
+
+def sample_cursors(repository: Repository, count: int, rng: random.Random) -> list[Cursor]:
+    """`count` cursors on code lines of function bodies, drawn from every file of the repository."""
+    candidates: list[Cursor] = []
+    snapshot = repository.snapshot()
+    for path in sorted(snapshot.files):
+        file = snapshot.files[path]
+        if file.language != "python":
+            continue
+        lines = file.text.split("\n")
+        for index in body_lines(file.bytes, file.units):
+            if index >= len(lines):
+                continue
+            line = lines[index]
+            code = line.strip()
+            if len(code) < MIN_LINE_CHARS or code.startswith(SKIPPED_STARTS):
+                continue
+            indent = line[: len(line) - len(line.lstrip())]
+            candidates.append(Cursor(snapshot.root, path, index, indent, code))
+    if len(candidates) < count:
+        raise ValueError(f"{repository.root} has only {len(candidates)} candidate lines for {count} samples")
+    return rng.sample(candidates, count)
+
+
+@dataclass
+class Outcome:
+    repository: str
+    file: str
+    line: int
+    budget: str
+    expected: str
+    predicted: str
+    exact: bool
+    similarity: float
+    prompt_tokens: int
+    context_tokens: int
+    files_in_prompt: int
+    seconds: float
+
+
+def complete_at(
+    repository: Repository, cursor: Cursor, engine: Engine, tokenizer: CachedTokenizer, budget: int, max_tokens: int
+) -> tuple[str, Any, Any]:
+    """The first line the engine completes at the cursor, the prompt and the completion."""
+    text = cursor.path.read_text("utf-8")
+    cut, offset = cursor.cut_text(text)
+    repository.open_document(cursor.path, cut, 1)
+    try:
+        prompt = build_prompt(repository.snapshot(), cursor.path, offset, tokenizer, budget)
+    finally:
+        repository.close_document(cursor.path)
+    engine.reset()  # cold, so that the latency is a first request's
+    stop = StopRule(multiline=False, block_indent=prompt.block_indent)
+    completion = engine.complete(prompt.ids, prompt.positions, stop, max_tokens)
+    return completion.text.split("\n")[0], prompt, completion
+
+
+def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
+    """The `eval complete` command: returns the results it wrote to OUT/complete.json (and .png)."""
+    budgets = [(label, *parse_budget(label)) for label in args.budgets]
+    rng = random.Random(args.seed)
+    record = RunRecord("complete", command_line(), args.seed, args.samples, loaded.name, args.dtype, args.device)
+    record.settings = {
+        "repos": args.repos,
+        "budgets": args.budgets,
+        "max_tokens": args.max_tokens,
+        "window": args.window,
+        "split": args.split,
+    }
+    engines = {
+        mode: Engine(loaded, RopeSettings(mode=mode, window=args.window, split=args.split))
+        for mode in dict.fromkeys(mode for _, mode, _ in budgets)
+    }
+    train_length = next(iter(engines.values())).train_length
+    tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
+    root = getattr(args, "root", None) or stdlib_root()
+    per_repo = [
+        args.samples // len(args.repos) + (index < args.samples % len(args.repos)) for index in range(len(args.repos))
+    ]
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory() as cache, progress("eval complete", args.samples * len(budgets)) as bar:
+        for name, count in zip(args.repos, per_repo, strict=True):
+            if not count:
+                continue
+            repository = Repository(Path(root) / name, cache_dir=Path(cache) / name, ignore_patterns=IGNORED)
+            repository.scan()
+            for cursor in sample_cursors(repository, count, rng):
+                for label, mode, multiple in budgets:
+                    budget = int(train_length * multiple) - args.max_tokens
+                    predicted, prompt, completion = complete_at(
+                        repository, cursor, engines[mode], tokenizer, budget, args.max_tokens
+                    )
+                    outcomes.append(
+                        Outcome(
+                            name,
+                            cursor.path.relative_to(repository.root).as_posix(),
+                            cursor.line + 1,
+                            label,
+                            cursor.expected,
+                            predicted,
+                            exact_match(predicted, cursor.expected),
+                            edit_similarity(predicted, cursor.expected),
+                            len(prompt.ids),
+                            prompt.context_tokens,
+                            len(prompt.files),
+                            completion.prefill_seconds + completion.decode_seconds,
+                        )
+                    )
+                    bar.step(label)
+    summary = {label: summarize([o for o in outcomes if o.budget == label]) for label, _, _ in budgets}
+    results = {"train_length": train_length, "summary": summary, "samples": [asdict(o) for o in outcomes]}
+    out = Path(args.out)
+    write_json(out / "complete.json", record, results)
+    plot(results, out / "complete.png", f"{loaded.name}: next line in {', '.join(args.repos)} ({args.samples} cursors)")
+    return results
+
+
+def summarize(outcomes: list[Outcome]) -> dict[str, float]:
+    if not outcomes:
+        return {}
+    return {
+        "exact_match": sum(o.exact for o in outcomes) / len(outcomes),
+        "edit_similarity": statistics.fmean(o.similarity for o in outcomes),
+        "seconds": statistics.fmean(o.seconds for o in outcomes),
+        "prompt_tokens": statistics.fmean(o.prompt_tokens for o in outcomes),
+        "count": len(outcomes),
+    }
+
+
+def plot(results: dict[str, Any], path: Path, title: str) -> None:
+    plt = pyplot()
+    labels = list(results["summary"])
+    rows = [results["summary"][label] for label in labels]
+    figure, (quality, latency) = plt.subplots(1, 2, figsize=(10, 4))
+    spots = range(len(labels))
+    quality.bar([x - 0.2 for x in spots], [r["exact_match"] for r in rows], 0.4, label="exact match")
+    quality.bar([x + 0.2 for x in spots], [r["edit_similarity"] for r in rows], 0.4, label="edit similarity")
+    quality.set_xticks(list(spots), labels)
+    quality.set_ylim(0, 1)
+    quality.legend(fontsize=8)
+    quality.set_xlabel("rope mode : prompt budget in training windows")
+    latency.bar(list(spots), [r["seconds"] for r in rows], 0.5, color="tab:grey")
+    latency.set_xticks(
+        list(spots), [f"{label}\n{r['prompt_tokens']:.0f} tok" for label, r in zip(labels, rows, strict=True)]
+    )
+    latency.set_ylabel("seconds per completion (cold)")
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def table(results: dict[str, Any]) -> list[str]:
+    rows = ["| budget | prompt tokens | exact match | edit similarity | s / completion |", "|---|---:|---:|---:|---:|"]
+    for label, row in results["summary"].items():
+        rows.append(
+            f"| {label} | {row['prompt_tokens']:,.0f} | {row['exact_match']:.2f} | {row['edit_similarity']:.2f} "
+            f"| {row['seconds']:.1f} |"
+        )
+    return rows

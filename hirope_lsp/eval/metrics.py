@@ -1,0 +1,58 @@
+"""The numbers the evaluations report, as pure functions (the tests check them against hand-computed values).
+
+- perplexity: exp of the mean token loss (natural log), from a loss sum and a token count, so that
+  several sequences pool token-weighted;
+- exact match of a completed line: equal after stripping surrounding whitespace;
+- edit similarity: 1 - Levenshtein distance / the longer length, on characters (1.0 for two empty strings);
+- recall: the share of expected names that the model's answer contains as whole identifiers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def perplexity(loss_sum: float, count: int) -> float:
+    """exp(loss_sum / count); the losses are natural-log cross entropies."""
+    if count <= 0:
+        raise ValueError("perplexity needs at least one scored token")
+    return math.exp(loss_sum / count)
+
+
+def exact_match(predicted: str, expected: str) -> bool:
+    return predicted.strip() == expected.strip()
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute one character) that turn a into b."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+def edit_similarity(predicted: str, expected: str) -> float:
+    """1 - levenshtein / max(len): 1.0 for equal strings, 0.0 for nothing in common (whitespace-stripped)."""
+    a, b = predicted.strip(), expected.strip()
+    longest = max(len(a), len(b))
+    return 1.0 if longest == 0 else 1.0 - levenshtein(a, b) / longest
+
+
+def mentioned_names(text: str) -> set[str]:
+    """The identifiers in a text."""
+    return set(IDENTIFIER.findall(text))
+
+
+def recall(answer: str, expected: Iterable[str]) -> tuple[int, int]:
+    """(how many of the distinct expected names the answer mentions as identifiers, how many there are)."""
+    names = set(expected)
+    return len(names & mentioned_names(answer)), len(names)

@@ -1,0 +1,343 @@
+"""Perplexity against context length (the layout of the HiRoPE paper's Table 4), on real code.
+
+    hirope-lsp eval ppl [--lengths 2048 8192 16384] [--samples 3] [--variants] [--out docs/results]
+
+Samples are stdlib groups (corpus.py): each one's first SEQUENCE_TOKENS tokens, whole files in outline
+units. A bucket of length L is the L tokens that *end* there, so every length scores the same last
+`--score-tokens` (2048) tokens (2047 in a 2048-token bucket: its first token has no context) and a
+longer bucket only adds earlier context: if the model uses the
+context, the loss on those tokens falls as L grows. Per bucket: loss, perplexity and next-token accuracy
+over its last 2048 tokens and over all its tokens (every token after the first).
+
+Methods (one model; the attention and the rotary module are switched, the weights never change):
+- flat: stock RoPE over the whole bucket (out of distribution beyond the training window N);
+- truncate: stock RoPE, each scored token given at most N tokens: the last 2048 are scored in chunks of
+  `--truncate-chunk` C (1024), chunk [a, a + C) after the N - C tokens before it, i.e. one forward of the
+  N tokens ending at a + C; a scored token sees between N - C and N - 1 tokens. Scores the last 2048 only;
+- hirope: HiRoPE attention (--window, by default the training window; the critical-dimension split),
+  units from the outline;
+- dynamic / yarn: transformers' dynamic NTK and YaRN with factor L / N (a fresh rotary module per pass);
+- variants (--variants): hirope with window 128, 512 or 2048, split ratio 0.5 or 0.75 (default 0.62).
+At L <= N truncate, dynamic and yarn equal flat (nothing to truncate, factor 1), so they are not rerun.
+
+A three-level form (file > unit > token) is not evaluated: Positions carries a file level, but the
+attention uses two levels only (hirope/attention.py).
+
+Only the scored positions go through the output layer, in float32, 2048 rows at a time: a 32k x 49k
+logit matrix would be 6 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from hirope_lsp.eval.corpus import GROUPS, TokenSequence, group_name, group_sequence
+from hirope_lsp.eval.metrics import perplexity
+from hirope_lsp.eval.report import RunRecord, command_line, progress, pyplot, tokens_label, write_json
+from hirope_lsp.hirope.attention import HiropeState
+from hirope_lsp.hirope.positions import Positions
+from hirope_lsp.hirope.split import HiropeGeometry
+from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.rope import RopeFacts, enable_hirope
+from hirope_lsp.model.scaling import ScalingKind, scaled_rope
+
+SEQUENCE_TOKENS = 32768
+HEAD_ROWS = 2048  # output-layer rows per matmul
+BASE_METHODS = ("flat", "truncate", "hirope", "dynamic", "yarn")
+VARIANT_METHODS = ("hirope-w128", "hirope-w512", "hirope-w2048", "hirope-s0.50", "hirope-s0.75")
+SAME_AS_FLAT_IN_WINDOW = frozenset({"truncate", "dynamic", "yarn"})
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    kind: str  # flat, truncate, hirope, dynamic, yarn
+    window: int | None = None  # None: the model's training window, the server's default
+    ratio: float | None = None
+
+    @classmethod
+    def parse(cls, name: str, window: int | None, ratio: float | None) -> Method:
+        if name in BASE_METHODS:
+            return cls(name, name, window, ratio)
+        if name.startswith("hirope-w") and name[8:].isdigit():
+            return cls(name, "hirope", int(name[8:]), ratio)
+        if name.startswith("hirope-s"):
+            try:
+                return cls(name, "hirope", window, float(name[8:]))
+            except ValueError:
+                pass
+        raise ValueError(f"unknown method {name!r}: use {', '.join(BASE_METHODS)}, hirope-wN or hirope-sR")
+
+
+@dataclass
+class Tally:
+    """Sums over scored tokens."""
+
+    loss: float = 0.0
+    correct: int = 0
+    tokens: int = 0
+
+    def add(self, losses: torch.Tensor, correct: torch.Tensor) -> None:
+        self.loss += float(losses.double().sum())
+        self.correct += int(correct.sum())
+        self.tokens += int(losses.numel())
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "loss": self.loss / self.tokens,
+            "ppl": perplexity(self.loss, self.tokens),
+            "accuracy": self.correct / self.tokens,
+            "tokens": self.tokens,
+        }
+
+
+@dataclass
+class Cell:
+    """One method at one length, over all samples."""
+
+    last: Tally = field(default_factory=Tally)
+    all: Tally | None = field(default_factory=Tally)
+    per_sample_ppl: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    same_as: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "last": self.last.summary(),
+            "all": None if self.all is None else self.all.summary(),
+            "per_sample_last_ppl": [round(value, 4) for value in self.per_sample_ppl],
+            "seconds": round(self.seconds, 1),
+            "same_as": self.same_as,
+        }
+
+
+def target_scores(
+    model: Any, ids: list[int], start: int, hirope: HiropeState | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Loss (nats) and whether the argmax was right, for predicting ids[start:] from what precedes them.
+
+    Only the hidden states at positions start-1 .. T-2 go through the output layer (float32).
+    """
+    if not 1 <= start < len(ids):
+        raise ValueError(f"cannot score from token {start} of {len(ids)}")
+    with torch.inference_mode():
+        tokens = torch.tensor([ids], device=model.device)
+        hidden = model.get_decoder()(input_ids=tokens, hirope=hirope, use_cache=False).last_hidden_state[0]
+        head = model.get_output_embeddings()
+        weight = getattr(head, "full", head).weight.float()  # an engine may have wrapped it (decode_weights.py)
+        losses, correct = [], []
+        for begin in range(start - 1, len(ids) - 1, HEAD_ROWS):
+            end = min(begin + HEAD_ROWS, len(ids) - 1)
+            logits = F.linear(hidden[begin:end].float(), weight)
+            targets = tokens[0, begin + 1 : end + 1]
+            losses.append(F.cross_entropy(logits, targets, reduction="none"))
+            correct.append(logits.argmax(dim=-1) == targets)
+        return torch.cat(losses), torch.cat(correct)
+
+
+class PplRun:
+    """The evaluation over given sequences; `cells[method][length]` collect the results."""
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        methods: list[Method],
+        lengths: list[int],
+        score_tokens: int = 2048,
+        truncate_chunk: int = 1024,
+    ) -> None:
+        self.model = loaded.model
+        self.facts: RopeFacts = enable_hirope(self.model)
+        self.methods = methods
+        self.lengths = sorted(lengths)
+        self.score_tokens = score_tokens
+        self.truncate_chunk = truncate_chunk
+        if min(self.lengths) < score_tokens:
+            raise ValueError(f"every length must be at least --score-tokens ({score_tokens})")
+        if score_tokens % truncate_chunk or truncate_chunk >= self.facts.train_length:
+            raise ValueError("--truncate-chunk must divide --score-tokens and be shorter than the training window")
+        self.cells: dict[str, dict[int, Cell]] = {m.name: {n: Cell() for n in self.lengths} for m in methods}
+        self.has_flat = any(m.kind == "flat" for m in methods)
+
+    def _reuses_flat(self, method: Method, length: int) -> bool:
+        """Whether this method at this length is flat itself, and flat is run anyway."""
+        return self.has_flat and length <= self.facts.train_length and method.kind in SAME_AS_FLAT_IN_WINDOW
+
+    def passes(self) -> int:
+        """Forward passes per sequence (for the progress bar)."""
+        count = 0
+        for method in self.methods:
+            for length in self.lengths:
+                if self._reuses_flat(method, length):
+                    continue
+                count += self.score_tokens // self.truncate_chunk if method.kind == "truncate" else 1
+        return count
+
+    def add(self, sequence: TokenSequence, on_pass: Any = None) -> None:
+        end = len(sequence.ids)
+        for length in self.lengths:
+            ids, positions = sequence.window(end, length)
+            for method in self.methods:
+                self._score(method, length, ids, positions, on_pass)
+
+    def _score(self, method: Method, length: int, ids: list[int], positions: Positions, on_pass: Any) -> None:
+        cell = self.cells[method.name][length]
+        window = self.facts.train_length
+        if self._reuses_flat(method, length):
+            cell.same_as = "flat"
+            return  # filled from flat in results()
+        started = time.perf_counter()
+        first_scored = length - self.score_tokens
+        if method.kind == "truncate":
+            cell.all = None
+            losses, correct = [], []
+            for begin in range(first_scored, length, self.truncate_chunk):
+                stop = begin + self.truncate_chunk
+                context = max(0, stop - window)
+                chunk_losses, chunk_correct = target_scores(self.model, ids[context:stop], begin - context, None)
+                losses.append(chunk_losses)
+                correct.append(chunk_correct)
+                if on_pass:
+                    on_pass(f"{method.name} {length}")
+            last_losses, last_correct = torch.cat(losses), torch.cat(correct)
+        else:
+            with self._rope_for(method, length):
+                state = self._state(method, positions)
+                all_losses, all_correct = target_scores(self.model, ids, 1, state)
+            assert cell.all is not None
+            cell.all.add(all_losses, all_correct)
+            last_losses, last_correct = all_losses[-self.score_tokens :], all_correct[-self.score_tokens :]
+            if on_pass:
+                on_pass(f"{method.name} {length}")
+        cell.last.add(last_losses, last_correct)
+        cell.per_sample_ppl.append(math.exp(float(last_losses.double().mean())))
+        cell.seconds += time.perf_counter() - started
+
+    def _rope_for(self, method: Method, length: int) -> AbstractContextManager[None]:
+        if method.kind in ("dynamic", "yarn"):
+            if length <= self.facts.train_length:
+                return nullcontext()  # factor 1: the stock rope
+            kind: ScalingKind = "dynamic" if method.kind == "dynamic" else "yarn"
+            return scaled_rope(self.model, kind, length / self.facts.train_length)
+        return nullcontext()
+
+    def _geometry(self, method: Method) -> HiropeGeometry:
+        return self.facts.geometry(method.window or self.facts.train_length, method.ratio)
+
+    def _state(self, method: Method, positions: Positions) -> HiropeState | None:
+        if method.kind != "hirope":
+            return None
+        device = self.model.device
+        units = torch.tensor(positions.unit, dtype=torch.long, device=device)
+        inv_freq = self.facts.inv_freq.to(device)
+        return HiropeState(units, inv_freq, self._geometry(method))
+
+    def results(self) -> dict[str, Any]:
+        methods: dict[str, Any] = {}
+        for method in self.methods:
+            by_length: dict[str, Any] = {}
+            for length, cell in self.cells[method.name].items():
+                source = self.cells["flat"][length] if cell.same_as else cell
+                summary = source.summary()
+                if cell.same_as:
+                    summary["same_as"] = "flat"
+                    if method.kind == "truncate":
+                        summary["all"] = None
+                by_length[str(length)] = summary
+            geometry = self._geometry(method) if method.kind == "hirope" else None
+            methods[method.name] = {
+                "kind": method.kind,
+                "window": geometry.window if geometry else None,
+                "split_band": geometry.split if geometry else None,
+                "by_length": by_length,
+            }
+        return {
+            "lengths": self.lengths,
+            "score_tokens": self.score_tokens,
+            "truncate_chunk": self.truncate_chunk,
+            "train_length": self.facts.train_length,
+            "rope_base": self.facts.base,
+            "half_dim": self.facts.half_dim,
+            "methods": methods,
+        }
+
+
+def plot(results: dict[str, Any], path: Path, title: str) -> None:
+    plt = pyplot()
+    figure, (last_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
+    lengths = results["lengths"]
+    for name, method in results["methods"].items():
+        rows = [method["by_length"][str(length)] for length in lengths]
+        style = "--" if name.startswith("hirope-") else "-"
+        last_axis.plot(lengths, [row["last"]["ppl"] for row in rows], style, marker="o", label=name)
+        accuracy_axis.plot(lengths, [row["last"]["accuracy"] for row in rows], style, marker="o", label=name)
+    for axis in (last_axis, accuracy_axis):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(lengths, [tokens_label(length) for length in lengths])
+        axis.axvline(results["train_length"], color="grey", linewidth=0.8, linestyle=":")
+        axis.set_xlabel("context length (tokens)")
+        axis.grid(alpha=0.3)
+    last_axis.set_yscale("log")
+    last_axis.set_ylabel(f"perplexity, last {results['score_tokens']} tokens")
+    accuracy_axis.set_ylabel("next-token accuracy, same tokens")
+    last_axis.legend(fontsize=8)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
+    """The `eval ppl` command: returns the results it wrote to OUT/ppl.json (and plotted in OUT/ppl.png)."""
+    names = list(args.methods) + (list(VARIANT_METHODS) if args.variants else [])
+    methods = [Method.parse(name, args.window, args.split) for name in dict.fromkeys(names)]
+    if not 1 <= args.samples <= len(GROUPS):
+        raise ValueError(f"--samples must be 1..{len(GROUPS)}")
+    if max(args.lengths) > args.sequence_tokens:
+        raise ValueError("--lengths must not exceed --sequence-tokens")
+    record = RunRecord("ppl", command_line(), args.seed, args.samples, loaded.name, args.dtype, args.device)
+    evaluation = PplRun(loaded, methods, args.lengths, args.score_tokens, args.truncate_chunk)
+    record.settings = {"methods": [m.name for m in methods], "sequence_tokens": args.sequence_tokens}
+
+    def tokenize(text: str) -> list[int]:
+        return list(loaded.tokenizer.encode(text, add_special_tokens=False))
+
+    sequences = [group_sequence(group, tokenize, args.sequence_tokens) for group in GROUPS[: args.samples]]
+    with progress("eval ppl", evaluation.passes() * len(sequences)) as bar:
+        for sequence in sequences:
+            evaluation.add(sequence, bar.step)
+    results = evaluation.results()
+    results["sequences"] = [{"name": s.name, "tokens": len(s.ids)} for s in sequences]
+    out = Path(args.out)
+    write_json(out / "ppl.json", record, results)
+    groups = ", ".join(group_name(group) for group in GROUPS[: args.samples])
+    plot(results, out / "ppl.png", f"{loaded.name}: stdlib code ({groups}), {args.dtype}")
+    return results
+
+
+def table(results: dict[str, Any]) -> Iterator[str]:
+    """Markdown tables, methods by lengths: perplexity and next-token accuracy over the last scored tokens,
+    perplexity over all tokens (truncate: n/a), and seconds per length summed over the samples."""
+    lengths = results["lengths"]
+    columns: list[tuple[str, Any]] = [
+        (f"perplexity, last {results['score_tokens']} tokens", lambda row: f"{row['last']['ppl']:,.2f}"),
+        ("next-token accuracy, same tokens", lambda row: f"{row['last']['accuracy']:.3f}"),
+        ("perplexity, all tokens", lambda row: "n/a" if row["all"] is None else f"{row['all']['ppl']:,.2f}"),
+        ("seconds (all samples)", lambda row: "=flat" if row["same_as"] else f"{row['seconds']:,.0f}"),
+    ]
+    for title, cell in columns:
+        yield ""
+        yield f"| {title} | " + " | ".join(tokens_label(n) for n in lengths) + " |"
+        yield "|---|" + "---:|" * len(lengths)
+        for name, method in results["methods"].items():
+            yield f"| {name} | " + " | ".join(cell(method["by_length"][str(n)]) for n in lengths) + " |"

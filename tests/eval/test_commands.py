@@ -1,0 +1,40 @@
+"""The `hirope-lsp eval` command line: its defaults (sized for a 2-core CPU) and its parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from hirope_lsp.cli import _parser
+from hirope_lsp.eval.corpus import GROUPS, TokenSequence
+from hirope_lsp.hirope.positions import Positions
+
+
+def test_eval_defaults() -> None:
+    ppl = _parser().parse_args(["eval", "ppl"])
+    assert (ppl.command, ppl.eval, ppl.lengths, ppl.samples, ppl.dtype) == (
+        "eval",
+        "ppl",
+        [2048, 8192, 16384],
+        1,
+        "bfloat16",
+    )
+    assert ppl.methods == ["flat", "truncate", "hirope", "dynamic", "yarn"] and not ppl.variants
+    complete = _parser().parse_args(["eval", "complete", "--budgets", "hirope:4", "--device", "cuda", "--seed", "7"])
+    assert (complete.budgets, complete.device, complete.seed, complete.out) == (["hirope:4"], "cuda", 7, "eval-results")
+    symbols = _parser().parse_args(["eval", "symbols", "--lengths", "8192", "32768"])
+    assert symbols.lengths == [8192, 32768] and symbols.modes == ["truncate", "hirope"] and symbols.samples == 1
+
+
+def test_eval_needs_an_evaluation_name(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["eval"])
+    assert "EVAL" in capsys.readouterr().err
+
+
+def test_a_bucket_is_the_tokens_ending_at_the_end_with_units_from_zero() -> None:
+    sequence = TokenSequence("g", tuple(range(10)), Positions((0, 0, 1, 1, 1, 2, 3, 3, 4, 4)))
+    ids, positions = sequence.window(10, 4)
+    assert ids == [6, 7, 8, 9] and positions.unit == (0, 0, 1, 1)
+    with pytest.raises(ValueError):
+        sequence.window(10, 11)
+    assert len(GROUPS) == 8

@@ -1,0 +1,114 @@
+"""eval complete at toy scale: a tiny random model over a two-file repository."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from hirope_lsp.eval.complete import Cursor, body_lines, parse_budget, run, sample_cursors
+from hirope_lsp.index.document import Document
+from hirope_lsp.index.languages import language_for_path
+from hirope_lsp.index.outline import top_level_units
+from hirope_lsp.index.repository import Repository
+from hirope_lsp.model.loader import LoadedModel
+from tests.eval.args import eval_args
+
+SHAPES = '''"""Shapes."""
+import math
+
+
+def area(radius):
+    """The area."""
+    squared = radius ** 2
+    return math.pi * squared
+
+
+class Shape:
+    def __init__(self, name):
+        self.name = name
+
+    def describe(self):
+        # a comment line
+        text = f"{self.name} of area {area(1)}"
+        return text.upper()
+'''
+MAIN = """from shapes import Shape
+
+
+def main(names):
+    shapes = [Shape(name) for name in names]
+    for shape in shapes:
+        print(shape.describe())
+    return len(shapes)
+"""
+
+
+@pytest.fixture()
+def repo_root(tmp_path: Path) -> Path:
+    package = tmp_path / "root" / "pkg"
+    package.mkdir(parents=True)
+    (package / "shapes.py").write_text(SHAPES)
+    (package / "main.py").write_text(MAIN)
+    return tmp_path / "root"
+
+
+def test_cursors_are_code_lines_of_function_bodies(repo_root: Path, tmp_path: Path) -> None:
+    repository = Repository(repo_root / "pkg", cache_dir=tmp_path / "cache")
+    repository.scan()
+    cursors = sample_cursors(repository, 8, random.Random(0))
+    expected = {
+        "squared = radius ** 2",
+        "return math.pi * squared",
+        "self.name = name",
+        'text = f"{self.name} of area {area(1)}"',
+        "return text.upper()",
+        "shapes = [Shape(name) for name in names]",
+        "for shape in shapes:",
+        "print(shape.describe())",
+        "return len(shapes)",
+    }
+    assert {cursor.expected for cursor in cursors} <= expected
+    with pytest.raises(ValueError, match="candidate lines"):
+        sample_cursors(repository, 50, random.Random(0))
+
+
+def test_cut_text_keeps_the_indentation_and_puts_the_cursor_after_it(tmp_path: Path) -> None:
+    cursor = Cursor(tmp_path, tmp_path / "a.py", 2, "    ", "return 1")
+    cut, offset = cursor.cut_text("def f():\n    x = 1\n    return 1\n")
+    assert cut == "def f():\n    x = 1\n    \n"
+    assert cut[:offset] == "def f():\n    x = 1\n    "
+
+
+def test_body_lines_skip_the_definition_line() -> None:
+    data = SHAPES.encode()
+    units = tuple(top_level_units(Document.from_bytes("s.py", data, language_for_path(Path("s.py")))))
+    lines = SHAPES.split("\n")
+    assert [lines[i].strip() for i in body_lines(data, units)][:3] == [
+        '"""The area."""',
+        "squared = radius ** 2",
+        "return math.pi * squared",
+    ]
+
+
+def test_parse_budget_rejects_unknown_modes() -> None:
+    assert parse_budget("hirope:2") == ("hirope", 2.0)
+    with pytest.raises(ValueError, match="MODE:MULTIPLE"):
+        parse_budget("yarn:2")
+
+
+def test_run_writes_json_and_png(tiny: LoadedModel, repo_root: Path, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path / "out", samples=3, repos=["pkg"], root=str(repo_root), budgets=["flat:2", "hirope:4"], max_tokens=6
+    )
+    results = run(args, tiny)
+    written = json.loads((tmp_path / "out" / "complete.json").read_text())
+    assert (tmp_path / "out" / "complete.png").stat().st_size > 1000
+    assert written["summary"] == results["summary"]
+    assert len(written["samples"]) == 6
+    for label in ("flat:2", "hirope:4"):
+        row = written["summary"][label]
+        assert row["count"] == 3 and 0 <= row["exact_match"] <= 1 and 0 <= row["edit_similarity"] <= 1
+    assert all(sample["prompt_tokens"] > 0 and sample["seconds"] > 0 for sample in written["samples"])

@@ -1,0 +1,42 @@
+"""The metric functions against values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hirope_lsp.eval.metrics import edit_similarity, exact_match, levenshtein, mentioned_names, perplexity, recall
+
+
+def test_perplexity_is_exp_of_the_mean_loss() -> None:
+    # losses ln 2 and ln 8: mean ln 4, perplexity 4
+    assert perplexity(math.log(2) + math.log(8), 2) == pytest.approx(4.0)
+    assert perplexity(0.0, 5) == 1.0
+    with pytest.raises(ValueError):
+        perplexity(1.0, 0)
+
+
+def test_exact_match_ignores_surrounding_whitespace_only() -> None:
+    assert exact_match("  return x\n", "return x")
+    assert not exact_match("return  x", "return x")
+
+
+def test_levenshtein_counts_single_character_edits() -> None:
+    assert levenshtein("kitten", "sitting") == 3  # k->s, e->i, +g
+    assert levenshtein("", "abc") == 3
+    assert levenshtein("flaw", "lawn") == 2
+
+
+def test_edit_similarity_divides_by_the_longer_string() -> None:
+    assert edit_similarity("kitten", "sitting") == pytest.approx(1 - 3 / 7)
+    assert edit_similarity("return x", " return x ") == 1.0
+    assert edit_similarity("", "") == 1.0
+    assert edit_similarity("abc", "") == 0.0
+
+
+def test_recall_counts_whole_identifiers_once() -> None:
+    answer = "- parse\n- Parser\n- parse_args, dump"
+    assert recall(answer, ["parse", "Parser", "load", "parse"]) == (2, 3)  # 'parse_args' is not 'parse'
+    assert recall("", ["a"]) == (0, 1)
+    assert mentioned_names("x.y(z1) 2b") == {"x", "y", "z1", "b"}

@@ -1,0 +1,110 @@
+"""eval ppl at toy scale: a tiny random model (training window 64) over stdlib code."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from hirope_lsp.eval.ppl import Method, run, table, target_scores
+from hirope_lsp.model.loader import LoadedModel
+from tests.eval.args import eval_args
+
+
+def test_run_writes_json_and_png_with_every_method_and_length(tiny: LoadedModel, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[32, 128],
+        samples=1,
+        methods=["flat", "truncate", "hirope", "dynamic", "yarn"],
+        variants=True,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=160,
+    )
+    results = run(args, tiny)
+    written = json.loads((tmp_path / "ppl.json").read_text())
+    assert (tmp_path / "ppl.png").stat().st_size > 1000
+    assert written["seed"] == 0 and written["samples"] == 1 and written["eval"] == "ppl"
+    methods = written["methods"]
+    assert set(methods) == {
+        "flat",
+        "truncate",
+        "hirope",
+        "dynamic",
+        "yarn",
+        "hirope-w128",
+        "hirope-w2048",
+        "hirope-w512",
+        "hirope-s0.50",
+        "hirope-s0.75",
+    }
+    for name, method in methods.items():
+        for length in ("32", "128"):
+            last = method["by_length"][length]["last"]
+            assert last["tokens"] == min(32, int(length) - 1), name  # the first token has no context
+            assert math.isclose(last["ppl"], math.exp(last["loss"]))
+    # inside the training window (64) truncation and the scaling variants are flat itself
+    assert methods["truncate"]["by_length"]["32"]["same_as"] == "flat"
+    assert methods["yarn"]["by_length"]["32"]["last"] == methods["flat"]["by_length"]["32"]["last"]
+    # beyond it they are computed, and differ from flat
+    assert methods["yarn"]["by_length"]["128"]["last"]["loss"] != methods["flat"]["by_length"]["128"]["last"]["loss"]
+    assert methods["truncate"]["by_length"]["128"]["all"] is None
+    assert results["train_length"] == 64
+    rows = list(table(results))
+    assert "| method" not in rows[1] and rows[1].startswith("| perplexity, last 32 tokens | 32 |")
+    assert any(row.startswith("| truncate |") and "n/a" in row for row in rows)
+
+
+def test_hirope_with_a_window_covering_the_bucket_scores_as_flat(tiny: LoadedModel, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[48],
+        samples=1,
+        methods=["flat", "hirope"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=64,
+        window=64,
+    )
+    methods = run(args, tiny)["methods"]
+    assert methods["hirope"]["by_length"]["48"]["last"]["loss"] == pytest.approx(
+        methods["flat"]["by_length"]["48"]["last"]["loss"], rel=1e-5
+    )
+
+
+def test_target_scores_match_the_full_logits(tiny: LoadedModel) -> None:
+    ids = list(range(5, 45))
+    losses, correct = target_scores(tiny.model, ids, 30, None)
+    logits = tiny.model(torch.tensor([ids])).logits[0].float()
+    expected = torch.nn.functional.cross_entropy(logits[29:-1], torch.tensor(ids[30:]), reduction="none")
+    assert torch.allclose(losses, expected, atol=1e-5)
+    assert torch.equal(correct, logits[29:-1].argmax(-1) == torch.tensor(ids[30:]))
+
+
+def test_method_names_parse_to_variants() -> None:
+    assert Method.parse("hirope-w128", 512, None) == Method("hirope-w128", "hirope", 128, None)
+    assert Method.parse("hirope-s0.50", 512, None).ratio == 0.5
+    with pytest.raises(ValueError, match="unknown method"):
+        Method.parse("alibi", 512, None)
+
+
+def test_methods_run_without_flat_compute_their_own_in_window_scores(tiny: LoadedModel, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[48],
+        samples=1,
+        methods=["yarn"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=64,
+    )
+    with_flat = run(eval_args(tmp_path, **{**vars(args), "methods": ["flat"], "out": str(tmp_path)}), tiny)
+    alone = run(args, tiny)["methods"]
+    assert set(alone) == {"yarn"} and alone["yarn"]["by_length"]["48"]["same_as"] is None
+    assert alone["yarn"]["by_length"]["48"]["last"] == with_flat["methods"]["flat"]["by_length"]["48"]["last"]
