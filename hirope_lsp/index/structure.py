@@ -21,6 +21,7 @@ walk an ever longer list of edits.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 
 from hirope_lsp.index.document import Document
@@ -51,7 +52,7 @@ class OpenStructure:
         self.holding = (
             document.tree is not None
             and len(text_edits) <= HOLD_EDIT_LIMIT
-            and _loses_structure(self._base_units, self._base_tags, units, tags, text_edits)
+            and _loses_structure(self._base_units, self._base_tags, units, tags, document.pending_edits, text_edits)
         )
         if self.holding:
             self.units = tuple(_moved_units(self._base_units, text_edits))
@@ -67,28 +68,58 @@ def _loses_structure(
     tags: Sequence[Tag],
     new_units: Sequence[Unit],
     new_tags: Sequence[Tag],
+    edits: Sequence[ByteEdit],
     text_edits: Sequence[ByteEdit],
 ) -> bool:
     """Whether a unit, nested definition or tag that `text_edits` did not touch is missing from the new ones.
 
-    A unit counts as kept where one of its kind and name starts where it moved to: its end may move
-    on its own, as when a body is typed under a function that had none."""
-    found = {_unit_key(unit) for unit in _flattened(new_units)}
-    for unit in _flattened(units):
-        shift = moved_by(unit.start_byte, unit.end_byte, text_edits)
-        if shift is not None and _unit_key(unit.shifted(shift.bytes)) not in found:
+    Only what lies between the first and the last of all pending `edits` (syntax-changed ranges
+    included) is looked at: the incremental updates reuse everything else as it was, shifted. A unit
+    counts as kept where one of its kind and name starts where it moved to: its end may move on its own,
+    as when a body is typed under a function that had none."""
+    first, after, grown = _edited_span(edits)
+    found = {_unit_key(unit) for unit in _overlapping(new_units, first, after + grown)}
+    for unit in _overlapping(units, first, after):
+        moved = moved_by(unit.start_byte, unit.end_byte, text_edits)
+        if moved is not None and _unit_key(unit.shifted(moved.bytes)) not in found:
             return True
-    return not set(shift_untouched(tags, text_edits)) <= set(new_tags)
+    middle = tags[bisect_left(tags, first - _LONGEST_NAME, key=_tag_start) : bisect_right(tags, after, key=_tag_start)]
+    low, high = (
+        bisect_left(new_tags, first - _LONGEST_NAME, key=_tag_start),
+        bisect_right(new_tags, after + grown, key=_tag_start),
+    )
+    return bool(middle) and not set(shift_untouched(middle, text_edits)) <= set(new_tags[low:high])
+
+
+_LONGEST_NAME = 1024  # bytes: a tag starting this far before the first edit cannot reach it
+
+
+def _edited_span(edits: Sequence[ByteEdit]) -> tuple[int, int, int]:
+    """(first, after, grown): of the text before the edits, what lies before `first` or after `after` was
+    untouched by them; nothing the edits moved went more than `grown` bytes further on."""
+    first = min(edit.start for edit in edits)
+    after = shift = grown = 0
+    for edit in edits:
+        after = max(after, edit.old_end - shift)
+        shift += edit.new_end - edit.old_end
+        grown += max(edit.new_end - edit.old_end, 0)
+    return first, after, grown
+
+
+def _tag_start(tag: Tag) -> int:
+    return tag.start_byte
 
 
 def _unit_key(unit: Unit) -> tuple[str, str | None, int, int]:
     return unit.kind, unit.name, unit.start_byte, unit.depth
 
 
-def _flattened(units: Sequence[Unit]) -> Iterator[Unit]:
+def _overlapping(units: Sequence[Unit], low: int, high: int) -> Iterator[Unit]:
+    """The units, and nested definitions, that reach into [low, high]."""
     for unit in units:
-        yield unit
-        yield from _flattened(unit.children)
+        if unit.end_byte >= low and unit.start_byte <= high:
+            yield unit
+            yield from _overlapping(unit.children, low, high)
 
 
 def _moved_units(units: Sequence[Unit], text_edits: Sequence[ByteEdit]) -> Iterator[Unit]:
