@@ -30,10 +30,10 @@ from typing import Any
 
 from hirope_lsp.eval.corpus import stdlib_root
 from hirope_lsp.eval.metrics import edit_similarity, exact_match
-from hirope_lsp.eval.report import RunRecord, command_line, progress, pyplot, write_json
+from hirope_lsp.eval.report import RunRecord, command_line, engines_by_mode, progress, pyplot, write_json
 from hirope_lsp.index.outline import Unit
 from hirope_lsp.index.repository import Repository
-from hirope_lsp.model.engine import Engine, RopeMode, RopeSettings
+from hirope_lsp.model.engine import Engine, RopeMode
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.stops import StopRule
 from hirope_lsp.prompt.layout import build_prompt
@@ -164,10 +164,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
         "window": args.window,
         "split": args.split,
     }
-    engines = {
-        mode: Engine(loaded, RopeSettings(mode=mode, window=args.window, split=args.split))
-        for mode in dict.fromkeys(mode for _, mode, _ in budgets)
-    }
+    engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args.window, args.split)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
     root = getattr(args, "root", None) or stdlib_root()

@@ -9,13 +9,16 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from hirope_lsp.model.engine import Engine, RopeMode, RopeSettings
+from hirope_lsp.model.loader import LoadedModel
 
 
 @dataclass
@@ -121,3 +124,10 @@ def progress(title: str, total: int) -> Iterator[Progress]:
         yield bar
     finally:
         bar.close()
+
+
+def engines_by_mode(
+    loaded: LoadedModel, modes: Iterable[RopeMode], window: int | None, split: float | None
+) -> dict[RopeMode, Engine]:
+    """One engine per rope mode over the same model, with the run's HiRoPE window and split."""
+    return {mode: Engine(loaded, RopeSettings(mode=mode, window=window, split=split)) for mode in dict.fromkeys(modes)}

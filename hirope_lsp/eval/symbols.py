@@ -26,10 +26,18 @@ from typing import Any
 
 from hirope_lsp.eval.corpus import GROUPS, Tokenize, file_units, group_files, group_name, header, stdlib_root
 from hirope_lsp.eval.metrics import mentioned_names, recall
-from hirope_lsp.eval.report import RunRecord, command_line, progress, pyplot, tokens_label, write_json
+from hirope_lsp.eval.report import (
+    RunRecord,
+    command_line,
+    engines_by_mode,
+    progress,
+    pyplot,
+    tokens_label,
+    write_json,
+)
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.index.outline import Unit
-from hirope_lsp.model.engine import Engine, RopeMode, RopeSettings
+from hirope_lsp.model.engine import Engine, RopeMode
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.stops import StopRule
 from hirope_lsp.prompt.layout import encode_units
@@ -157,10 +165,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
         "split": args.split,
         "instruction": INSTRUCTION,
     }
-    engines = {
-        mode: Engine(loaded, RopeSettings(mode=mode, window=args.window, split=args.split))
-        for mode in {rope_mode(m) for m in args.modes}
-    }
+    engines = engines_by_mode(loaded, (rope_mode(m) for m in args.modes), args.window, args.split)
     train_length = next(iter(engines.values())).train_length
 
     def tokenize(text: str) -> list[int]:
