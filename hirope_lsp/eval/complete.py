@@ -30,7 +30,7 @@ from typing import Any
 
 from hirope_lsp.eval.corpus import stdlib_root
 from hirope_lsp.eval.metrics import edit_similarity, exact_match
-from hirope_lsp.eval.report import RunRecord, command_line, engines_by_mode, progress, pyplot, write_json
+from hirope_lsp.eval.report import RunRecord, engines_by_mode, progress, pyplot, write_json
 from hirope_lsp.index.outline import Unit
 from hirope_lsp.index.repository import Repository
 from hirope_lsp.model.engine import Engine, RopeMode
@@ -156,14 +156,10 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval complete` command: returns the results it wrote to OUT/complete.json (and .png)."""
     budgets = [(label, *parse_budget(label)) for label in args.budgets]
     rng = random.Random(args.seed)
-    record = RunRecord("complete", command_line(), args.seed, args.samples, loaded.name, args.dtype, args.device)
-    record.settings = {
-        "repos": args.repos,
-        "budgets": args.budgets,
-        "max_tokens": args.max_tokens,
-        "window": args.window,
-        "split": args.split,
-    }
+    record = RunRecord.from_args(
+        "complete", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
+        window=args.window, split=args.split,
+    )  # fmt: skip
     engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args.window, args.split)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 
 from hirope_lsp.eval.corpus import GROUPS, TokenSequence, group_name, group_sequence
 from hirope_lsp.eval.metrics import perplexity
-from hirope_lsp.eval.report import RunRecord, command_line, progress, pyplot, tokens_label, write_json
+from hirope_lsp.eval.report import RunRecord, progress, pyplot, tokens_label, write_json
 from hirope_lsp.hirope.attention import HiropeState
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import HiropeGeometry
@@ -305,9 +305,10 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
         raise ValueError(f"--samples must be 1..{len(GROUPS)}")
     if max(args.lengths) > args.sequence_tokens:
         raise ValueError("--lengths must not exceed --sequence-tokens")
-    record = RunRecord("ppl", command_line(), args.seed, args.samples, loaded.name, args.dtype, args.device)
+    record = RunRecord.from_args(
+        "ppl", args, loaded.name, methods=[m.name for m in methods], sequence_tokens=args.sequence_tokens
+    )
     evaluation = PplRun(loaded, methods, args.lengths, args.score_tokens, args.truncate_chunk)
-    record.settings = {"methods": [m.name for m in methods], "sequence_tokens": args.sequence_tokens}
 
     def tokenize(text: str) -> list[int]:
         return list(loaded.tokenizer.encode(text, add_special_tokens=False))

@@ -4,6 +4,7 @@ PNG plot (matplotlib's Agg backend, no display needed) and a progress bar on std
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -34,6 +35,11 @@ class RunRecord:
     device: str
     settings: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
+
+    @classmethod
+    def from_args(cls, name: str, args: argparse.Namespace, model: str, **settings: Any) -> RunRecord:
+        """The record of the `eval NAME` run these command-line arguments describe, with its settings."""
+        return cls(name, command_line(), args.seed, args.samples, model, args.dtype, args.device, settings)
 
     def as_dict(self, wall_seconds: float) -> dict[str, Any]:
         return {

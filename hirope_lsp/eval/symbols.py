@@ -28,7 +28,6 @@ from hirope_lsp.eval.corpus import GROUPS, Tokenize, file_units, group_files, gr
 from hirope_lsp.eval.metrics import mentioned_names, recall
 from hirope_lsp.eval.report import (
     RunRecord,
-    command_line,
     engines_by_mode,
     progress,
     pyplot,
@@ -156,15 +155,10 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown modes {sorted(unknown)}: use {', '.join(MODES)}")
     rng = random.Random(args.seed)
-    record = RunRecord("symbols", command_line(), args.seed, args.samples, loaded.name, args.dtype, args.device)
-    record.settings = {
-        "lengths": args.lengths,
-        "modes": args.modes,
-        "max_tokens": args.max_tokens,
-        "window": args.window,
-        "split": args.split,
-        "instruction": INSTRUCTION,
-    }
+    record = RunRecord.from_args(
+        "symbols", args, loaded.name, lengths=args.lengths, modes=args.modes, max_tokens=args.max_tokens,
+        window=args.window, split=args.split, instruction=INSTRUCTION,
+    )  # fmt: skip
     engines = engines_by_mode(loaded, (rope_mode(m) for m in args.modes), args.window, args.split)
     train_length = next(iter(engines.values())).train_length
 
