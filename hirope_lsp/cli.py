@@ -104,7 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     dtypes = ["float32", "bfloat16", "float16"]
     complete.add_argument("--dtype", default=defaults.dtype, choices=dtypes, help="weights for prefill")
     complete.add_argument(
-        "--decode-dtype", default=defaults.decode_dtype, choices=dtypes, help="weight copy for one-token steps"
+        "--decode-dtype",
+        default=defaults.decode_dtype,
+        choices=[*dtypes, "int4"],
+        help="weight copies for one-token steps (int4: only matrices that are 4-bit already)",
     )
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
     complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window (default: training)")
@@ -151,7 +154,8 @@ def _complete(args: argparse.Namespace) -> int:
 
     from hirope_lsp.index.repository import Repository
     from hirope_lsp.model.engine import Engine, RopeSettings
-    from hirope_lsp.model.loader import DTYPES, ModelLoadError, load_model
+    from hirope_lsp.model.loader import ModelLoadError, load_model
+    from hirope_lsp.model.packed import FORMATS
     from hirope_lsp.model.rope import UnsupportedModelError
     from hirope_lsp.model.stops import StopRule
     from hirope_lsp.prompt.budget import prompt_budget
@@ -161,7 +165,7 @@ def _complete(args: argparse.Namespace) -> int:
     try:
         loaded = load_model(args.model, dtype=args.dtype)
         rope = RopeSettings(mode=args.rope, window=args.window, split=args.split)
-        engine = Engine(loaded, rope, decode_dtype=DTYPES[args.decode_dtype])
+        engine = Engine(loaded, rope, decode_dtype=FORMATS[args.decode_dtype])
         budget = prompt_budget(engine.train_length, max_tokens, args.rope, args.context_multiple)
     except (ModelLoadError, UnsupportedModelError, ValueError) as error:
         print(f"hirope-lsp: error: {error}", file=sys.stderr)

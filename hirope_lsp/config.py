@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 
 RopeMode = Literal["hirope", "flat"]
 DType = Literal["float32", "bfloat16", "float16"]
+DecodeFormat = Literal["float32", "bfloat16", "float16", "int4"]
 MultilinePolicy = Literal["auto", "line", "block"]
 
 
@@ -27,7 +28,7 @@ MultilinePolicy = Literal["auto", "line", "block"]
 class ModelSettings:
     spec: str = "default"  # "default", a .gguf file, a model directory, or a Hugging Face id
     dtype: DType = "float32"  # weights for prefill
-    decode_dtype: DType = "float16"  # a copy of the linear weights for single-token steps (model/decode_weights.py)
+    decode_dtype: DecodeFormat = "int4"  # weights for one-token steps; int4 only where 4-bit already (model/packed.py)
     rope: RopeMode = "hirope"
     window: int | None = None  # HiRoPE window W, tokens; None: the model's training window (docs/RESULTS.md)
     split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical

@@ -1,6 +1,7 @@
 """Engine benchmark: prefill and decode speed, HiRoPE's overhead over stock attention, cache reuse.
 
     python -m hirope_lsp.eval.bench_engine [--dtype float32] [--lengths 2048 8192] [--decode-tokens 32]
+                                           [--decode-dtype int4] [--decode-threads 1] [--window N]
 
 The prompt is real code (the installed standard library's asyncio package, whole files), laid out in
 outline units as the prompt builder does, cut to each length. For each length and rope mode (flat: stock
@@ -10,6 +11,11 @@ attention) it prints:
 - seconds for a completion after a one-token edit at the end of the prompt, warm cache and cold;
 - peak resident memory of the process so far (so run one length alone to read its own peak).
 Greedy decoding runs for exactly --decode-tokens (no stop rule), so runs compare like with like.
+Defaults are the server's: int4 decode weights where the model is 4-bit already, one thread for
+decode steps, HiRoPE window = the training window (so --window 512 to time the far branch at 2k/8k).
+
+Where llama-cpp-python is installed, the same prompt ids run through llama.cpp on the model's GGUF
+(the default model only) in the same run, with the decode threads, and the ratio is printed.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from pathlib import Path
 
 import torch
 
+from hirope_lsp.eval.llamacpp import llama_cpp_speed
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.index.document import Document
 from hirope_lsp.index.languages import language_for_path
 from hirope_lsp.index.outline import top_level_units
 from hirope_lsp.model.engine import Engine, RopeSettings
-from hirope_lsp.model.loader import DTYPES, load_model
+from hirope_lsp.model.loader import DTYPES, default_gguf_path, load_model
+from hirope_lsp.model.packed import FORMATS
 from hirope_lsp.model.stops import StopRule
 from hirope_lsp.prompt.layout import Tokenize, encode_units
 
@@ -85,20 +93,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
     parser.add_argument("--dtype", default="float32", choices=list(DTYPES))
-    parser.add_argument("--decode-dtype", default="float16", choices=list(DTYPES))
+    parser.add_argument("--decode-dtype", default="int4", choices=list(FORMATS))
+    parser.add_argument("--decode-threads", type=int, default=1, help="threads for decode steps (0: torch's)")
     parser.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192])
     parser.add_argument("--modes", nargs="+", default=["flat", "hirope"], choices=["flat", "hirope"])
     parser.add_argument("--decode-tokens", type=int, default=32)
-    parser.add_argument("--window", type=int, default=512)
+    parser.add_argument("--window", type=int, default=None, help="HiRoPE window (default: the training window)")
     parser.add_argument("--no-edit", action="store_true", help="skip the warm-vs-cold edit comparison")
     args = parser.parse_args()
 
     loaded = load_model(args.model, dtype=args.dtype)
-    decode_dtype = DTYPES[args.decode_dtype]
-    engines = {mode: Engine(loaded, RopeSettings(mode=mode, window=args.window), decode_dtype) for mode in args.modes}
+    decode_threads = args.decode_threads or None
+    engines = {
+        mode: Engine(loaded, RopeSettings(mode=mode, window=args.window), FORMATS[args.decode_dtype], decode_threads)
+        for mode in args.modes
+    }
     print(f"model {loaded.name}, weights {args.dtype}, decode weights {args.decode_dtype}, torch {torch.__version__},")
-    split = engines[args.modes[-1]].geometry.split
-    print(f"{torch.get_num_threads()} threads; HiRoPE window {args.window}; split band {split}")
+    geometry = engines[args.modes[-1]].geometry
+    print(f"{torch.get_num_threads()} threads, {args.decode_threads or 'all'} for decode steps; ", end="")
+    print(f"HiRoPE window {geometry.window}; split band {geometry.split}")
     print("length  mode    prefill tok/s  decode ms/step  edit warm s  edit cold s  peak GiB")
 
     def tokenize(text: str) -> list[int]:
@@ -114,6 +127,15 @@ def main() -> None:
                 else "{:12.2f} {:12.2f}".format(*edit_speedup(engine, ids, positions))
             )
             print(f"{length:6d}  {mode:6s}  {prefill:13.0f}  {decode:14.1f} {edit}  {peak_rss_gib():8.2f}", flush=True)
+        if args.model == "default":
+            llama = llama_cpp_speed(
+                default_gguf_path(), ids, args.decode_tokens, args.decode_threads or torch.get_num_threads()
+            )
+            if llama is None:
+                print(f"{length:6d}  llama.cpp: not measured (llama-cpp-python is not installed)")
+            else:
+                speed = llama[1] / decode  # our tokens/s over llama.cpp's
+                print(f"{length:6d}  llama.cpp {llama[0]:8.0f}  {llama[1]:14.1f}  (speed / llama.cpp: {speed:.2f})")
 
 
 if __name__ == "__main__":

@@ -27,10 +27,12 @@ import torch
 
 from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.hirope.positions import Positions
+from hirope_lsp.model.decode_step import DecodeStep, decode_step
 from hirope_lsp.model.decode_weights import set_decode_weights
 from hirope_lsp.model.healing import TokenHealer
 from hirope_lsp.model.kv_cache import GrowingCache
 from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.packed import Format
 from hirope_lsp.model.rope import RopeFacts, enable_hirope
 from hirope_lsp.model.stops import StopRule
 
@@ -70,16 +72,22 @@ class Engine:
         self,
         loaded: LoadedModel,
         rope: RopeSettings | None = None,
-        decode_dtype: torch.dtype | None = torch.float16,
+        decode_dtype: Format | None = "int4",
         decode_threads: int | None = 1,
     ) -> None:
-        """decode_dtype: precision of the weight copy for single-token steps (None: the model's own);
+        """decode_dtype: format of the weight copies for single-token steps (model/packed.py; None: the
+        model's own precision);
         decode_threads: torch threads for forwards of at most SMALL_FORWARD tokens (None: torch's own)."""
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.name = loaded.name
         self.facts: RopeFacts = enable_hirope(self.model)
-        set_decode_weights(self.model, decode_dtype)
+        # Single-token steps: the lean DecodeStep where the family has one, else transformers' forward
+        # over half-precision copies of the linear layers (decode_weights.py).
+        set_decode_weights(self.model, None)
+        self._step: DecodeStep | None = decode_step(self.model, decode_dtype)
+        if self._step is None:  # transformers' forward takes no packed weights: int4 falls back to float16
+            set_decode_weights(self.model, torch.float16 if decode_dtype == "int4" else decode_dtype)
         self.rope = rope or RopeSettings()
         self.geometry = self.facts.geometry(self.rope.window or self.facts.train_length, self.rope.split)
         self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
@@ -260,7 +268,13 @@ class Engine:
         if len(new_ids) <= SMALL_FORWARD and self.decode_threads is not None:
             torch.set_num_threads(self.decode_threads)
         try:
-            output = self.model(torch.tensor([new_ids]), cache=cache.kv, use_cache=True, logits_to_keep=1, hirope=state)
+            if len(new_ids) == 1 and self._step is not None:
+                logits = self._step(new_ids[0], cache.kv, state)
+            else:
+                output = self.model(
+                    torch.tensor([new_ids]), cache=cache.kv, use_cache=True, logits_to_keep=1, hirope=state
+                )
+                logits = output.logits[0, -1]
         except BaseException:
             cache.clear()  # a half-updated cache must not be reused
             raise
@@ -268,7 +282,6 @@ class Engine:
             torch.set_num_threads(threads)
         cache.ids.extend(new_ids)
         cache.units.extend(units.unit[held:total])
-        logits: torch.Tensor = output.logits[0, -1]
         return logits
 
 

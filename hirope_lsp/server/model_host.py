@@ -99,9 +99,10 @@ class ModelHost:
 
 def _load_ready(settings: ModelSettings) -> ReadyModel:
     from hirope_lsp.model.engine import Engine, RopeSettings
-    from hirope_lsp.model.loader import DTYPES, load_model
+    from hirope_lsp.model.loader import load_model
+    from hirope_lsp.model.packed import FORMATS
 
     loaded = load_model(settings.spec, dtype=settings.dtype)
     rope = RopeSettings(mode=settings.rope, window=settings.window, split=settings.split)
-    engine = Engine(loaded, rope, decode_dtype=DTYPES[settings.decode_dtype])
+    engine = Engine(loaded, rope, decode_dtype=FORMATS[settings.decode_dtype])
     return ReadyModel(engine, CachedTokenizer(TransformersTokenizer(loaded.tokenizer)), settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import torch
@@ -47,21 +48,29 @@ def encode(loaded: LoadedModel, units: list[str]) -> tuple[tuple[int, ...], Posi
 
 
 @contextmanager
-def recorded_logits(model: torch.nn.Module) -> Iterator[list[torch.Tensor]]:
-    """The last-position logits of every forward the model runs, read from its output head."""
+def recorded_logits(engine: Engine) -> Iterator[list[torch.Tensor]]:
+    """The logits every forward of the engine returns (a prefill chunk's last token, each step's token),
+    whichever path computed them (transformers' forward or the lean decode step)."""
     seen: list[torch.Tensor] = []
-    handle = model.lm_head.register_forward_hook(lambda module, args, output: seen.append(output[0, -1].clone()))
+    forward = engine._forward
+
+    def recording(*args: Any) -> torch.Tensor:
+        logits = forward(*args)
+        seen.append(logits.clone())
+        return logits
+
+    setattr(engine, "_forward", recording)  # noqa: B010  # shadows the method on this instance only
     try:
         yield seen
     finally:
-        handle.remove()
+        delattr(engine, "_forward")
 
 
 def run(
     engine: Engine, ids: tuple[int, ...], positions: Positions, max_tokens: int = 16
 ) -> tuple[Completion, list[torch.Tensor]]:
     """A completion and the logits its tokens were chosen from (one per generated token)."""
-    with recorded_logits(engine.model) as seen:
+    with recorded_logits(engine) as seen:
         completion = engine.complete(ids, positions, NEVER_STOP, max_tokens, heal=False)
     return completion, seen[len(seen) - len(completion.tokens) :] if completion.tokens else []
 

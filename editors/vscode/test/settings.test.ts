@@ -16,7 +16,7 @@ const SERVER_DEFAULTS = {
   model: {
     spec: 'default',
     dtype: 'float32',
-    decodeDtype: 'float16',
+    decodeDtype: 'int4',
     rope: 'hirope',
     window: null,
     split: null,

@@ -1,0 +1,103 @@
+"""The lean decode step against transformers' own one-token forward, for every family it runs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, GemmaConfig, LlamaConfig
+
+from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
+from hirope_lsp.model.decode_step import DecodeStep, decode_step, unsupported_reason
+from hirope_lsp.model.decode_weights import set_decode_weights
+from hirope_lsp.model.kv_cache import GrowingCache
+from hirope_lsp.model.packed import GROUP, Int4Weight
+from hirope_lsp.model.rope import enable_hirope
+from tests.model.tiny import COMMON, FAMILIES, ROPE, tiny_model
+
+PROMPT = 24  # tokens before the steps: beyond a window of 8, so the far branch runs
+STEPS = 3
+
+
+def logits_after_prompt(model: torch.nn.Module, step: DecodeStep | None, window: int | None) -> list[torch.Tensor]:
+    """Prefill a fixed prompt with transformers' forward, then STEPS one-token steps, each through `step`
+    (None: transformers' forward); the logits of every step."""
+    facts = enable_hirope(model)
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, model.config.vocab_size, (PROMPT + STEPS,), generator=generator).tolist()
+    units = torch.arange(PROMPT + STEPS) // 5  # units of five tokens
+    cache, far_keys = GrowingCache(), FarKeyCache()
+
+    def state(length: int) -> HiropeState | None:
+        if window is None:
+            return None
+        return HiropeState(units[:length], facts.inv_freq, facts.geometry(window, None), far_keys)
+
+    seen = []
+    with torch.inference_mode():
+        model(torch.tensor([ids[:PROMPT]]), cache=cache, use_cache=True, hirope=state(PROMPT))
+        for position in range(PROMPT, PROMPT + STEPS):
+            if step is None:
+                output = model(torch.tensor([[ids[position]]]), cache=cache, use_cache=True, hirope=state(position + 1))
+                seen.append(output.logits[0, -1].float())
+            else:
+                seen.append(step(ids[position], cache, state(position + 1)))
+    return seen
+
+
+@pytest.mark.parametrize("window", [None, 8], ids=["stock", "hirope-window-8"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_lean_step_equals_transformers_forward(family: str, window: int | None) -> None:
+    model = tiny_model(family)
+    expected = logits_after_prompt(model, None, window)
+    lean = logits_after_prompt(model, DecodeStep(model, None), window)
+    for position, (a, b) in enumerate(zip(lean, expected, strict=True)):
+        assert float((a - b).abs().max()) <= 1e-4, f"{family}, step {position}"
+
+
+def test_half_precision_step_stays_close_to_the_half_precision_forward() -> None:
+    """In float16 both paths round the same products; only the order of operations differs."""
+    model = tiny_model("qwen2")  # q/k/v biases
+    lean = logits_after_prompt(model, DecodeStep(model, torch.float16), 8)
+    set_decode_weights(model, torch.float16)
+    expected = logits_after_prompt(model, None, 8)
+    for a, b in zip(lean, expected, strict=True):
+        assert float((a - b).abs().max()) <= 2e-3
+        assert int(a.argmax()) == int(b.argmax())
+
+
+def snap_to_four_bits(model: torch.nn.Module) -> None:
+    """Put every linear weight on a 4-bit grid of groups of 32, as a GGUF Q4_1 model's layers are."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Linear):
+                weight = module.weight
+                groups = weight.view(weight.shape[0], -1, GROUP)
+                low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
+                scale = (high - low) / 15
+                weight.copy_((((groups - low) / scale).round() * scale + low).view_as(weight))
+
+
+def test_int4_step_on_four_bit_weights_stays_close_to_float32() -> None:
+    model = tiny_model("llama")
+    snap_to_four_bits(model)
+    step = DecodeStep(model, "int4")
+    assert all(isinstance(layer.gate_up, Int4Weight) for layer in step.layers)
+    expected = logits_after_prompt(model, None, 8)
+    for a, b in zip(logits_after_prompt(model, step, 8), expected, strict=True):
+        assert float((a - b).abs().max()) <= 3e-2 * float(b.abs().max())
+
+
+def test_engines_over_one_model_share_its_copies() -> None:
+    model = tiny_model("llama")
+    assert decode_step(model, torch.float16) is decode_step(model, torch.float16)
+    assert decode_step(model, torch.float16) is not decode_step(model, None)
+
+
+def test_other_families_and_shapes_keep_transformers_forward() -> None:
+    gemma = AutoModelForCausalLM.from_config(GemmaConfig(**COMMON, head_dim=16, rope_parameters=ROPE))
+    assert "'gemma'" in (unsupported_reason(gemma) or "")
+    assert decode_step(gemma, torch.float16) is None
+    biased = AutoModelForCausalLM.from_config(LlamaConfig(**COMMON, attention_bias=True, rope_parameters=ROPE))
+    assert "biases" in (unsupported_reason(biased) or "")
+    with pytest.raises(ValueError, match="biases"):
+        DecodeStep(biased, None)
