@@ -302,8 +302,9 @@ class _Slot:
         """The longest reusable cached prefix whose ids and units match the prompt's.
 
         Only tokens computed by multi-token forwards are reusable (single-token steps use the decode
-        weights, see decode_weights.py), and a cold run computes all but the last prompt token that way;
-        so at least the last token is recomputed, and never a lone token before it.
+        weights: decode_step.py, or decode_weights.py for other families), and a cold run computes all
+        but the last prompt token that way; so at least the last token is recomputed, and never a lone
+        token before it.
         """
         limit = min(self.reusable, len(ids) - 1)
         keep = 0

@@ -109,7 +109,7 @@ def test_accepted_completion_reuses_the_generated_tokens(loaded: LoadedModel) ->
     longer_ids, longer_positions = ids + tuple(first.tokens[:4]), positions.extend(4)  # typed what was offered
     warm = run(engine, longer_ids, longer_positions)
     cold = run(Engine(loaded, rope, decode_dtype=None), longer_ids, longer_positions)
-    # Generated tokens ran as single-token steps on the decode weights (decode_weights.py), where a cold run
+    # Generated tokens ran as single-token steps on the decode weights (decode_step.py), where a cold run
     # prefills them: the engine recomputes them rather than reuse them, and reuses the first prompt's prefill.
     assert warm[0].reused_tokens == len(ids) - 1
     assert_same_run(warm, cold)
