@@ -129,7 +129,11 @@ def main() -> None:
             print(f"{length:6d}  {mode:6s}  {prefill:13.0f}  {decode:14.1f} {edit}  {peak_rss_gib():8.2f}", flush=True)
         if args.model == "default":
             llama = llama_cpp_speed(
-                default_gguf_path(), ids, args.decode_tokens, args.decode_threads or torch.get_num_threads()
+                default_gguf_path(),
+                ids,
+                args.decode_tokens,
+                decode_threads or torch.get_num_threads(),
+                torch.get_num_threads(),
             )
             if llama is None:
                 print(f"{length:6d}  llama.cpp: not measured (llama-cpp-python is not installed)")

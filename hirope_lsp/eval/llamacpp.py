@@ -16,14 +16,21 @@ import numpy as np
 
 BATCH = 512
 
+_SILENT: list[object] = []  # the no-op log callback, kept alive for as long as llama.cpp may call it
 
-def llama_cpp_speed(gguf: Path, ids: list[int], decode_tokens: int, threads: int) -> tuple[float, float] | None:
-    """(prefill tokens/s, ms per decode step) for `ids` then `decode_tokens` greedy tokens, decode on
-    `threads` threads (prefill on as many), or None where llama-cpp-python is not installed."""
+
+def llama_cpp_speed(
+    gguf: Path, ids: list[int], decode_tokens: int, threads: int, prefill_threads: int
+) -> tuple[float, float] | None:
+    """(prefill tokens/s, ms per decode step) for `ids` then `decode_tokens` greedy tokens, or None where
+    llama-cpp-python is not installed."""
     try:
         import llama_cpp
     except ImportError:
         return None
+    if not _SILENT:  # its load log is thousands of lines on stderr
+        _SILENT.append(llama_cpp.llama_log_callback(lambda level, text, data: None))
+        llama_cpp.llama_log_set(_SILENT[0], None)
     llama_cpp.llama_backend_init()
     model_params = llama_cpp.llama_model_default_params()
     model_params.use_extra_bufts = False
@@ -33,7 +40,7 @@ def llama_cpp_speed(gguf: Path, ids: list[int], decode_tokens: int, threads: int
     context_params = llama_cpp.llama_context_default_params()
     context_params.n_ctx = len(ids) + decode_tokens + 8
     context_params.n_batch = context_params.n_ubatch = BATCH
-    context_params.n_threads = context_params.n_threads_batch = threads
+    context_params.n_threads, context_params.n_threads_batch = threads, prefill_threads
     context = llama_cpp.llama_init_from_model(model, context_params)
     vocabulary = llama_cpp.llama_vocab_n_tokens(llama_cpp.llama_model_get_vocab(model))
 
