@@ -1,12 +1,13 @@
 """Benchmark of the repository index: a cold scan, a warm start from the disk cache, and one keystroke.
 
-Run: `.venv/bin/python -m hirope_lsp.eval.bench_index [--stdlib DIR] [--workers N]`. It indexes the
-installed standard library (its site-packages and __pycache__ left out), twice with one cache
-directory, then types one character into two large files and deletes it again, many times, timing
-the index's incremental update (edit + reparse + re-extraction of touched units and tags) against
-a bare tree-sitter reparse of the same edit and against a full re-extraction. It reports the
-resident memory with the warm index (after reading 500 files' text, as the prompt builder does)
-and the whole run's peak.
+Run: `.venv/bin/python -m hirope_lsp.eval.bench_index [--stdlib DIR] [--workers N] [--keystrokes-only]`.
+It indexes the installed standard library (its site-packages and __pycache__ left out), twice with
+one cache directory (`--keystrokes-only` skips that), then types one character into two large files
+and deletes it again, many times, timing the index's incremental update (edit + reparse +
+re-extraction of touched units and tags) against a bare tree-sitter reparse of the same edit (and
+that reparse plus `changed_ranges`, which the index needs to know where the syntax changed) and
+against a full re-extraction. It reports the resident memory with the warm index (after reading 500
+files' text, as the prompt builder does) and the whole run's peak.
 """
 
 from __future__ import annotations
@@ -79,6 +80,14 @@ def bench_keystroke(path: Path, anchor: bytes) -> None:
         repository.apply_edits(str(path), [insert if step % 2 == 0 else delete], "utf-16", version=step + 1)
         repository.snapshot()  # brings the open document's units and tags up to date
 
+    records_read: list[int] = []
+
+    def index_update_read(step: int) -> None:
+        index_update(step)
+        file = repository.snapshot().files[path]  # the same snapshot: nothing changed since
+        # Units and tags are moved to where the edits put them when first read (index/shifted.py).
+        records_read.append(len(file.units) + len(file.tags))
+
     def edit_only(step: int) -> None:
         repository.apply_edits(str(path), [insert if step % 2 == 0 else delete], "utf-16", version=step + 1)
 
@@ -98,6 +107,11 @@ def bench_keystroke(path: Path, anchor: bytes) -> None:
             trees.append(parser.parse(data, tree))
         trees.pop(0)
 
+    def bare_reparse_changed_ranges(step: int) -> None:
+        old = trees[-1]
+        bare_reparse(step)
+        old.changed_ranges(trees[-1])
+
     document = Document.from_bytes(str(path), data, language_by_name("python"))
 
     def full_extraction(step: int) -> None:
@@ -109,7 +123,9 @@ def bench_keystroke(path: Path, anchor: bytes) -> None:
     for label, action in [
         ("index: apply_edits (edit + reparse)", edit_only),
         ("index: apply_edits + snapshot (+ touched units and tags)", index_update),
+        ("index: apply_edits + snapshot + reading every unit and tag", index_update_read),
         ("bare tree-sitter (tree.edit + parse with the old tree)", bare_reparse),
+        ("bare tree-sitter + changed_ranges", bare_reparse_changed_ranges),
         ("edit + reparse + full re-extraction (no reuse)", full_extraction),
     ]:
         median, p90 = _timings(action)
@@ -144,8 +160,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stdlib", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keystrokes-only", action="store_true", help="skip the cold and warm scans (~10 s)")
     arguments = parser.parse_args()
-    bench_scans(arguments.stdlib, arguments.workers)
+    if not arguments.keystrokes_only:
+        bench_scans(arguments.stdlib, arguments.workers)
     bench_keystroke(arguments.stdlib / "pydoc_data" / "topics.py", b" the ")
     bench_keystroke(arguments.stdlib / "test" / "test_typing.py", b"def test_")
 

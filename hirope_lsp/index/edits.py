@@ -43,3 +43,42 @@ def moved_by(start: int, end: int, edits: Sequence[ByteEdit]) -> Shift | None:
         elif edit.start <= end + byte_shift:
             return None
     return Shift(byte_shift, row_shift)
+
+
+def edited_regions(edits: Sequence[ByteEdit]) -> list[tuple[int, int]]:
+    """Where each edit's new text (or the gap a deletion left) lies in the text after all of them."""
+    regions: list[tuple[int, int]] = []
+    for edit in edits:
+        delta = edit.new_end - edit.old_end
+        moved = []
+        for low, high in regions:
+            if high < edit.start:
+                moved.append((low, high))
+            elif low > edit.old_end:
+                moved.append((low + delta, high + delta))
+            else:  # overlaps the edit: grows to cover it
+                moved.append((min(low, edit.start), max(high + delta, edit.new_end)))
+        regions = [*moved, (edit.start, edit.new_end)]
+    return regions
+
+
+def edited_span(edits: Sequence[ByteEdit]) -> tuple[int, int, int]:
+    """(first, after, grown): of the text before the edits, what lies before `first` or after `after` was
+    untouched by them; nothing the edits moved went more than `grown` bytes further on."""
+    first = min(edit.start for edit in edits)
+    after = shift = grown = 0
+    for edit in edits:
+        after = max(after, edit.old_end - shift)
+        shift += edit.new_end - edit.old_end
+        grown += max(edit.new_end - edit.old_end, 0)
+    return first, after, grown
+
+
+def moved_offset(offset: int, text_edits: Sequence[ByteEdit]) -> int:
+    """Where a unit boundary at `offset` goes through the edits: text inserted at a boundary joins the
+    unit after it, and a boundary inside replaced text goes to the replacement's end. The same rule for
+    every boundary keeps a partition a partition."""
+    for edit in text_edits:
+        if offset > edit.start:
+            offset = edit.new_end if offset < edit.old_end else offset + edit.new_end - edit.old_end
+    return offset

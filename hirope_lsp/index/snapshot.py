@@ -6,6 +6,10 @@ The repository keeps the snapshots of files on disk for as long as it holds the 
 never keep the text themselves: it goes to a small cache of recently read files (keyed on the path
 and the mtime the file was indexed with), and an index of the standard library stays small however
 many of its files the prompt builder has read.
+An open document's units and tags may come as shifted.Shifted sequences: records made before the
+latest edits, moved to where the edits put them when `units` or `tags` is first read, so that a
+keystroke does not remake every record after it; the moved records are kept and are the same on
+every later read.
 Pitfall: a file on disk may have changed since it was indexed (the watcher catches up within
 moments), so its bytes may not match its units exactly; the bytes of an open document always do.
 """
@@ -20,6 +24,7 @@ from pathlib import Path
 
 from hirope_lsp.index.coordinates import Encoding, LineIndex
 from hirope_lsp.index.outline import Unit
+from hirope_lsp.index.shifted import Shifted
 from hirope_lsp.index.tags import Tag
 
 DISK_FILES_CACHED = 64  # files on disk whose text stays in memory after a read
@@ -46,11 +51,21 @@ class FileSnapshot:
 
     path: Path
     language: str | None  # a name from languages.LANGUAGE_NAMES; None for plain text
-    units: tuple[Unit, ...]
-    tags: tuple[Tag, ...]
+    _units: tuple[Unit, ...] | Shifted[Unit] = field(repr=False)  # the records, or ones to move when read
+    _tags: tuple[Tag, ...] | Shifted[Tag] = field(repr=False)
     version: int | None = None  # the editor's version of an open document; None for a file on disk
     data: builtins.bytes | None = field(default=None, repr=False)  # an open document's bytes
     mtime_ns: int | None = None  # a file on disk's mtime when it was indexed
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        """The top-level units, in order (outline.py); moved into place on the first read."""
+        return self._units if isinstance(self._units, tuple) else self._units.materialize()
+
+    @property
+    def tags(self) -> tuple[Tag, ...]:
+        """The tags, in order (tags.py); moved into place on the first read."""
+        return self._tags if isinstance(self._tags, tuple) else self._tags.materialize()
 
     @property
     def is_open(self) -> bool:

@@ -17,17 +17,23 @@ pending edits pile up meanwhile; as soon as a reparse loses nothing, the usual i
 (outline.py, tags.py) runs over all of them at once. A hold that outlasts HOLD_EDIT_LIMIT edits is
 given up, so that a file left broken does not keep a stale structure forever, or make each update
 walk an ever longer list of edits.
+
+Cost: the check cuts the (lazily moved: shifted.py) units and tags at the edits and looks only
+between, so a keystroke that keeps its structure costs the same anywhere in a file. A held structure
+is remade whole on each update (every unit carried through the edits), which is O(file) but lasts only
+while a hold does.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 
 from hirope_lsp.index.document import Document
-from hirope_lsp.index.edits import ByteEdit, moved_by
-from hirope_lsp.index.outline import Unit, top_level_units, update_units
-from hirope_lsp.index.tags import Tag, file_tags, shift_untouched, update_tags
+from hirope_lsp.index.edits import ByteEdit, edited_span, moved_by, moved_offset
+from hirope_lsp.index.outline import Unit, shifted_units, top_level_units, update_units
+from hirope_lsp.index.shifted import Shifted
+from hirope_lsp.index.tags import Tag, file_tags, shift_untouched, shifted_tags, update_tags
 
 HOLD_EDIT_LIMIT = 512  # pending text edits (about keystrokes) after which a hold is given up
 
@@ -37,8 +43,8 @@ class OpenStructure:
 
     def __init__(self, document: Document) -> None:
         # What the document's pending edits start from: the structure last accepted.
-        self._base_units: tuple[Unit, ...] = tuple(top_level_units(document))
-        self._base_tags: tuple[Tag, ...] = file_tags(document)
+        self._base_units = shifted_units(top_level_units(document))
+        self._base_tags = shifted_tags(file_tags(document))
         self.units, self.tags = self._base_units, self._base_tags  # what the snapshot shows
         self.holding = False  # whether the last update held the structure
 
@@ -46,7 +52,7 @@ class OpenStructure:
         """Use the document's pending edits: accept the new structure (and clear the edits), or hold."""
         if not document.pending_edits:
             return
-        units = tuple(update_units(self._base_units, document))
+        units = update_units(self._base_units, document)
         tags = update_tags(self._base_tags, document)
         text_edits = document.pending_text_edits
         self.holding = (
@@ -55,8 +61,8 @@ class OpenStructure:
             and _loses_structure(self._base_units, self._base_tags, units, tags, document.pending_edits, text_edits)
         )
         if self.holding:
-            self.units = tuple(_moved_units(self._base_units, text_edits))
-            self.tags = tuple(shift_untouched(self._base_tags, text_edits))
+            self.units = shifted_units(_moved_units(self._base_units, text_edits))
+            self.tags = shift_untouched(self._base_tags, text_edits)
             return
         self.units = self._base_units = units
         self.tags = self._base_tags = tags
@@ -64,10 +70,10 @@ class OpenStructure:
 
 
 def _loses_structure(
-    units: Sequence[Unit],
-    tags: Sequence[Tag],
-    new_units: Sequence[Unit],
-    new_tags: Sequence[Tag],
+    units: Shifted[Unit],
+    tags: Shifted[Tag],
+    new_units: Shifted[Unit],
+    new_tags: Shifted[Tag],
     edits: Sequence[ByteEdit],
     text_edits: Sequence[ByteEdit],
 ) -> bool:
@@ -77,65 +83,58 @@ def _loses_structure(
     included) is looked at: the incremental updates reuse everything else as it was, shifted. A unit
     counts as kept where one of its kind and name starts where it moved to: its end may move on its own,
     as when a body is typed under a function that had none."""
-    first, after, grown = _edited_span(edits)
-    found = {_unit_key(unit) for unit in _overlapping(new_units, first, after + grown)}
-    for unit in _overlapping(units, first, after):
+    first, after, grown = edited_span(edits)
+    found = {_unit_key(unit) for unit in _overlapping(_reaching(new_units, first, after + grown), first, after + grown)}
+    for unit in _overlapping(_reaching(units, first, after), first, after):
         moved = moved_by(unit.start_byte, unit.end_byte, text_edits)
-        if moved is not None and _unit_key(unit.shifted(moved.bytes)) not in found:
+        if moved is not None and _unit_key(unit, moved.bytes) not in found:
             return True
-    middle = tags[bisect_left(tags, first - _LONGEST_NAME, key=_tag_start) : bisect_right(tags, after, key=_tag_start)]
-    low, high = (
-        bisect_left(new_tags, first - _LONGEST_NAME, key=_tag_start),
-        bisect_right(new_tags, after + grown, key=_tag_start),
-    )
-    return bool(middle) and not set(shift_untouched(middle, text_edits)) <= set(new_tags[low:high])
+    middle = _starting_between(tags, first - _LONGEST_NAME, after)
+    if not len(middle):
+        return False
+    new_middle = _starting_between(new_tags, first - _LONGEST_NAME, after + grown)
+    return not set(shift_untouched(middle, text_edits)) <= set(new_middle)
 
 
 _LONGEST_NAME = 1024  # bytes: a tag starting this far before the first edit cannot reach it
 
 
-def _edited_span(edits: Sequence[ByteEdit]) -> tuple[int, int, int]:
-    """(first, after, grown): of the text before the edits, what lies before `first` or after `after` was
-    untouched by them; nothing the edits moved went more than `grown` bytes further on."""
-    first = min(edit.start for edit in edits)
-    after = shift = grown = 0
-    for edit in edits:
-        after = max(after, edit.old_end - shift)
-        shift += edit.new_end - edit.old_end
-        grown += max(edit.new_end - edit.old_end, 0)
-    return first, after, grown
+def _starting_between(tags: Shifted[Tag], low: int, high: int) -> Shifted[Tag]:
+    """The tags that start in [low, high]."""
+    return tags.split(low)[1].split(high + 1)[0]
 
 
-def _tag_start(tag: Tag) -> int:
-    return tag.start_byte
+def _unit_key(unit: Unit, shift: int = 0) -> tuple[str, str | None, int, int]:
+    """What must match for a unit moved by `shift` to count as kept."""
+    return unit.kind, unit.name, unit.start_byte + shift, unit.depth
 
 
-def _unit_key(unit: Unit) -> tuple[str, str | None, int, int]:
-    return unit.kind, unit.name, unit.start_byte, unit.depth
+def _reaching(units: Shifted[Unit], low: int, high: int) -> list[Unit]:
+    """The top-level units that reach into [low, high]: they partition the file, so those from the one
+    before the first that starts at `low` or later (found by a cut, not a walk over every unit)."""
+    before, rest = units.split(low)
+    return [*before.split_index(max(len(before) - 1, 0))[1], *rest.split(high + 1)[0]]
 
 
 def _overlapping(units: Sequence[Unit], low: int, high: int) -> Iterator[Unit]:
-    """The units, and nested definitions, that reach into [low, high]."""
-    for unit in units:
-        if unit.end_byte >= low and unit.start_byte <= high:
-            yield unit
-            yield from _overlapping(unit.children, low, high)
+    """The units, and nested definitions, that reach into [low, high]. Siblings are disjoint and in
+    order, so a cut finds the first of them (a large class's methods are not walked one by one)."""
+    for index in range(bisect_left(units, low, key=_unit_end), len(units)):
+        unit = units[index]
+        if unit.start_byte > high:
+            break
+        yield unit
+        yield from _overlapping(unit.children, low, high)
 
 
-def _moved_units(units: Sequence[Unit], text_edits: Sequence[ByteEdit]) -> Iterator[Unit]:
+def _unit_end(unit: Unit) -> int:
+    return unit.end_byte
+
+
+def _moved_units(units: Iterable[Unit], text_edits: Sequence[ByteEdit]) -> Iterator[Unit]:
     """`units` with their bounds carried through the edits: none vanishes unless an edit deleted all of it."""
     for unit in units:
-        start, end = _moved_offset(unit.start_byte, text_edits), _moved_offset(unit.end_byte, text_edits)
+        start, end = moved_offset(unit.start_byte, text_edits), moved_offset(unit.end_byte, text_edits)
         if start < end:
             children = tuple(_moved_units(unit.children, text_edits))
             yield Unit(unit.kind, unit.name, start, end, unit.depth, children)
-
-
-def _moved_offset(offset: int, text_edits: Sequence[ByteEdit]) -> int:
-    """Where a unit boundary at `offset` goes: text inserted at a boundary joins the unit after it, and a
-    boundary inside replaced text goes to the replacement's end. The same rule for every boundary keeps
-    a partition a partition."""
-    for edit in text_edits:
-        if offset > edit.start:
-            offset = edit.new_end if offset < edit.old_end else offset + edit.new_end - edit.old_end
-    return offset

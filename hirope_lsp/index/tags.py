@@ -13,22 +13,23 @@ rooted at that ancestor's type could reach from it (the patterns' depths, read o
 source), but never past a top-level node. A match that an edit changed has a node at or above the
 edit, so its root and names lie in the window; every other tag only moves. As before, a match is
 assumed not to span two top-level nodes. A keystroke in a 750 KB file thus queries a few hundred
-bytes, not the statement (or the whole file) around it.
+bytes, not the statement (or the whole file) around it; and the tags after it are moved only when
+read (shifted.py), not remade on every keystroke.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
 import tree_sitter
 
 from hirope_lsp.index.document import Document
-from hirope_lsp.index.edits import ByteEdit, moved_by
+from hirope_lsp.index.edits import ByteEdit, edited_regions, moved_by
 from hirope_lsp.index.languages import Language
+from hirope_lsp.index.shifted import Shifted
 
 
 class Tag(NamedTuple):
@@ -47,58 +48,52 @@ def file_tags(document: Document) -> tuple[Tag, ...]:
     return tuple(_query(document, 0, len(document)))
 
 
-def update_tags(previous_tags: Sequence[Tag], document: Document) -> tuple[Tag, ...]:
+def update_tags(previous_tags: Shifted[Tag], document: Document) -> Shifted[Tag]:
     """The document's tags, reusing `previous_tags` (from before the document's pending edits) away from
-    the edits: only the windows around the edits (see the module docstring) are queried again."""
+    the edits: only the windows around the edits (see the module docstring) are queried again. The
+    tags after the edits are moved when read (shifted.py), so this costs the same anywhere in a file."""
     edits = document.pending_edits
     if not edits:
-        return tuple(previous_tags)
+        return previous_tags
     if document.tree is None:
-        return ()
-    windows = _windows(document, edits)
-    kept = shift_untouched(previous_tags, edits)
-    tags: list[Tag] = []
-    position = 0
-    for low, high in windows:
-        while position < len(kept) and kept[position].start_byte < low:
-            tags.append(kept[position])
-            position += 1
-        while position < len(kept) and kept[position].start_byte < high:
-            position += 1  # queried again below
-        tags.extend(_query(document, low, high))
-    tags.extend(kept[position:])
-    return tuple(tags)
+        return shifted_tags(())
+    rest = shift_untouched(previous_tags, edits)
+    parts: list[Shifted[Tag] | list[Tag]] = []
+    for low, high in _windows(document, edits):
+        before, rest = rest.split(low)
+        rest = rest.split(high)[1]  # the tags in [low, high) are queried again
+        parts += [before, _query(document, low, high)]
+    return shifted_tags(()).joined(*parts, rest)
 
 
-def shift_untouched(tags: Sequence[Tag], edits: Sequence[ByteEdit]) -> list[Tag]:
+def shifted_tags(tags: Sequence[Tag]) -> Shifted[Tag]:
+    """`tags` (in order) as a sequence that `update_tags` and `shift_untouched` move lazily."""
+    return Shifted.of(tags, _moved)
+
+
+def shift_untouched(tags: Shifted[Tag], edits: Sequence[ByteEdit]) -> Shifted[Tag]:
     """The tags that `edits` did not touch, moved to where the edits put them, in order.
 
-    Tags before every edit stay as they are and tags after every edit move by the edits' total shift,
-    so only the few in between go through `moved_by` one by one."""
+    Tags before every edit stay as they are and tags after every edit move by the edits' total shift
+    (lazily), so only the few in between go through `moved_by` one by one."""
     first_start = min(edit.start for edit in edits)
     after, total_bytes, total_rows = 0, 0, 0  # a tag starting after `after` follows every edit
     for edit in edits:
         after = max(after, edit.old_end - total_bytes)
         total_bytes += edit.new_end - edit.old_end
         total_rows += edit.row_delta
-    before = bisect_left(tags, first_start, key=_start)
-    while before > 0 and tags[before - 1].end_byte >= first_start:
-        before -= 1
-    following = max(bisect_right(tags, after, key=_start), before)
-    kept = list(tags[:before])
-    for tag in tags[before:following]:
+    head, rest = tags.split(first_start)
+    reaching = len(head)  # tags that start before the first edit but reach it
+    while reaching > 0 and head[reaching - 1].end_byte >= first_start:
+        reaching -= 1
+    head, middle = head.split_index(reaching)
+    between, following = rest.split(after + 1)
+    kept = []
+    for tag in (*middle, *between):
         shift = moved_by(tag.start_byte, tag.end_byte, edits)
         if shift is not None:
             kept.append(_moved(tag, shift.bytes, shift.rows))
-    if total_bytes == total_rows == 0:
-        kept.extend(tags[following:])
-    else:
-        kept.extend(_moved(tag, total_bytes, total_rows) for tag in tags[following:])
-    return kept
-
-
-def _start(tag: Tag) -> int:
-    return tag.start_byte
+    return head.joined(kept, following.shifted(total_bytes, total_rows))
 
 
 def _moved(tag: Tag, byte_shift: int, row_shift: int) -> Tag:
@@ -117,7 +112,7 @@ def _windows(document: Document, edits: Sequence[ByteEdit]) -> list[tuple[int, i
     farthest = max(reach.values(), default=0)
     size = len(document)
     windows = []
-    for low, high in _edited_regions(edits):
+    for low, high in edited_regions(edits):
         # One byte more each side: text typed right next to a name may join it.
         low, high = max(low - 1, 0), min(high + 1, size)
         node = root.descendant_for_byte_range(low, high) or root
@@ -155,23 +150,6 @@ def _top_level_node(root: tree_sitter.Node, offset: int, default: int) -> _Span:
 class _Span(NamedTuple):
     start_byte: int
     end_byte: int
-
-
-def _edited_regions(edits: Sequence[ByteEdit]) -> list[tuple[int, int]]:
-    """Where each edit's new text (or the gap a deletion left) lies in the text after all of them."""
-    regions: list[tuple[int, int]] = []
-    for edit in edits:
-        delta = edit.new_end - edit.old_end
-        moved = []
-        for low, high in regions:
-            if high < edit.start:
-                moved.append((low, high))
-            elif low > edit.old_end:
-                moved.append((low + delta, high + delta))
-            else:  # overlaps the edit: grows to cover it
-                moved.append((min(low, edit.start), max(high + delta, edit.new_end)))
-        regions = [*moved, (edit.start, edit.new_end)]
-    return regions
 
 
 def _reach(language: Language) -> dict[str, int]:
