@@ -41,7 +41,7 @@ class ModelSettings:
 class PromptSettings:
     context_multiple: float = 4.0  # HiRoPE context budget, in training windows: the most the context grows to
     cold_tokens: int = 512  # the most a request prefills from cold; the context starts here (server/context.py)
-    latency_ms: float = 400.0  # the context stops growing where a one-line completion would take longer
+    latency_ms: float = 300.0  # the context stops growing where a one-line completion would take longer
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ const SERVER_DEFAULTS = {
     maxLineTokens: 32,
     multiline: 'auto',
   },
-  prompt: { contextMultiple: 4, coldTokens: 512, latencyMs: 400 },
+  prompt: { contextMultiple: 4, coldTokens: 512, latencyMs: 300 },
   index: { maxFileBytes: 1_000_000 },
   logLevel: 'info',
 };
