@@ -62,6 +62,17 @@ def edited_regions(edits: Sequence[ByteEdit]) -> list[tuple[int, int]]:
     return regions
 
 
+def merged_spans(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The byte ranges sorted, with overlapping or touching ones made one."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
 def edited_span(edits: Sequence[ByteEdit]) -> tuple[int, int, int]:
     """(first, after, grown): of the text before the edits, what lies before `first` or after `after` was
     untouched by them; nothing the edits moved went more than `grown` bytes further on."""

@@ -20,7 +20,7 @@ import tree_sitter
 
 from hirope_lsp.index.definitions import DefinitionRules
 from hirope_lsp.index.document import Document
-from hirope_lsp.index.edits import ByteEdit, edited_regions, edited_span, moved_by, moved_offset
+from hirope_lsp.index.edits import ByteEdit, edited_regions, edited_span, merged_spans, moved_by, moved_offset
 from hirope_lsp.index.languages import Language
 
 # A function defined directly inside one of these is a method.
@@ -180,14 +180,7 @@ def _windows(
                     low, high = min(low, node.start_byte), max(high, node.end_byte)
                 node = node.parent
         windows.append((low, high))
-    windows.sort()
-    merged: list[tuple[int, int]] = []
-    for low, high in windows:
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
+    return merged_spans(windows)
 
 
 def _found(

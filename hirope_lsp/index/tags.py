@@ -27,7 +27,7 @@ from typing import Literal, NamedTuple
 import tree_sitter
 
 from hirope_lsp.index.document import Document
-from hirope_lsp.index.edits import ByteEdit, edited_regions, moved_by
+from hirope_lsp.index.edits import ByteEdit, edited_regions, merged_spans, moved_by
 from hirope_lsp.index.languages import Language
 from hirope_lsp.index.shifted import Shifted
 
@@ -127,14 +127,7 @@ def _windows(document: Document, edits: Sequence[ByteEdit]) -> list[tuple[int, i
         else:
             low, high = min(low, outer.start_byte), max(high, outer.end_byte)
         windows.append((low, high))
-    windows.sort()
-    merged: list[tuple[int, int]] = []
-    for low, high in windows:
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
+    return merged_spans(windows)
 
 
 def _top_level_node(root: tree_sitter.Node, offset: int, default: int) -> _Span:
