@@ -110,7 +110,10 @@ def _parser() -> argparse.ArgumentParser:
         help="weight copies for one-token steps (int4: only matrices that are 4-bit already)",
     )
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
-    complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window (default: training)")
+    complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window (default: 3/4 training)")
+    complete.add_argument(
+        "--unit-scale", type=int, default=defaults.unit_scale, help="HiRoPE tokens per unit step beyond the window"
+    )
     complete.add_argument("--split", type=float, default=None, help="ratio of rotary bands on token positions")
     complete.add_argument("--max-tokens", type=int, default=None, help="tokens to generate at most")
     complete.add_argument("--multiline", action="store_true", help="complete a block, not just the rest of the line")
@@ -147,8 +150,8 @@ def _complete(args: argparse.Namespace) -> int:
     prefix = prefix_at(data, cursor)
     defaults = ModelSettings()
     max_tokens = args.max_tokens or (defaults.max_tokens if args.multiline else defaults.max_line_tokens)
-    if max_tokens < 1 or (args.window is not None and args.window < 1):
-        raise UsageError("--max-tokens and --window must be positive")
+    if max_tokens < 1 or args.unit_scale < 1 or (args.window is not None and args.window < 1):
+        raise UsageError("--max-tokens, --window and --unit-scale must be positive")
     if args.context_multiple <= 0:
         raise UsageError("--context-multiple must be positive")
 
@@ -164,7 +167,7 @@ def _complete(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_model(args.model, dtype=args.dtype)
-        rope = RopeSettings(mode=args.rope, window=args.window, split=args.split)
+        rope = RopeSettings(mode=args.rope, window=args.window, split=args.split, unit_scale=args.unit_scale)
         engine = Engine(loaded, rope, decode_dtype=FORMATS[args.decode_dtype])
         budget = prompt_budget(engine.train_length, max_tokens, args.rope, args.context_multiple)
     except (ModelLoadError, UnsupportedModelError, ValueError) as error:

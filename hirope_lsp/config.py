@@ -30,7 +30,8 @@ class ModelSettings:
     dtype: DType = "float32"  # weights for prefill
     decode_dtype: DecodeFormat = "int4"  # weights for one-token steps; int4 only where 4-bit already (model/packed.py)
     rope: RopeMode = "hirope"
-    window: int | None = None  # HiRoPE window W, tokens; None: the model's training window (docs/RESULTS.md)
+    window: int | None = None  # HiRoPE window W, tokens; None: 3/4 of the model's training window (docs/RESULTS.md)
+    unit_scale: int = 24  # HiRoPE's tokens per unit step on the slow bands of pairs farther apart than W
     split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical
     max_tokens: int = 96  # per multi-line completion
     max_line_tokens: int = 32  # per single-line completion

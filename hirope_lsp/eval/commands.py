@@ -25,7 +25,7 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     common.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     common.add_argument("--seed", type=int, default=0)
     common.add_argument("--out", default="eval-results", help="directory for NAME.json and NAME.png")
-    common.add_argument("--window", type=int, default=None, help="HiRoPE window W (default: the training window)")
+    common.add_argument("--window", type=int, default=None, help="HiRoPE window W (default: 3/4 of training)")
     common.add_argument("--split", type=float, default=None, help="HiRoPE split ratio (default: critical)")
     evals = parser.add_subparsers(dest="eval", metavar="EVAL", required=True)
 
@@ -35,7 +35,14 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     ppl = sub("ppl", "Perplexity against context length on whole stdlib files (hirope_lsp/eval/ppl.py).")
     ppl.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192, 16384], help="bucket lengths")
     ppl.add_argument("--samples", type=int, default=1, help="stdlib groups (sequences), 1..8")
-    ppl.add_argument("--methods", nargs="+", default=PPL_METHODS, help="of " + " ".join(PPL_METHODS))
+    ppl.add_argument("--first-group", type=int, default=0, help="the first of the groups to take (0..7)")
+    ppl.add_argument(
+        "--methods",
+        nargs="+",
+        default=PPL_METHODS,
+        help="of " + " ".join(PPL_METHODS) + ", or hirope-OPTIONS: wN window, sR split, gG unit scale, logn, nofar; "
+        "e.g. hirope-w4096-g64",
+    )
     ppl.add_argument(
         "--variants", action="store_true", help="also hirope-w128 hirope-w512 hirope-w2048 hirope-s0.50 hirope-s0.75"
     )

@@ -14,10 +14,14 @@ Methods (one model; the attention and the rotary module are switched, the weight
 - truncate: stock RoPE, each scored token given at most N tokens: the last 2048 are scored in chunks of
   `--truncate-chunk` C (1024), chunk [a, a + C) after the N - C tokens before it, i.e. one forward of the
   N tokens ending at a + C; a scored token sees between N - C and N - 1 tokens. Scores the last 2048 only;
-- hirope: HiRoPE attention (--window, by default the training window; the critical-dimension split),
+- hirope: HiRoPE attention as the server runs it (--window, by default 3/4 of the training window; unit
+  scale G = 24; the critical-dimension split),
   units from the outline;
 - dynamic / yarn: transformers' dynamic NTK and YaRN with factor L / N (a fresh rotary module per pass);
-- variants (--variants): hirope with window 128, 512 or 2048, split ratio 0.5 or 0.75 (default 0.62).
+- variants (--variants): hirope with window 128, 512 or 2048, split ratio 0.5 or 0.75 (default 0.62);
+- far-rule options, named as hirope-OPTION-OPTION (Method.parse): wN window, sR split ratio, gG unit scale
+  (far slow bands at W - 1 + G * unit distance), logn (queries beyond N: scores times ln(t + 1) / ln(N)),
+  nofar (far pairs dropped: a sliding window of W, the baseline that tells whether the far rule helps).
 At L <= N truncate, dynamic and yarn equal flat (nothing to truncate, factor 1), so they are not rerun.
 
 A three-level form (file > unit > token) is not evaluated: Positions carries a file level, but the
@@ -34,7 +38,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,7 @@ from hirope_lsp.eval.metrics import perplexity
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, tokens_label, write_json
 from hirope_lsp.hirope.attention import HiropeState
 from hirope_lsp.hirope.positions import Positions
-from hirope_lsp.hirope.split import HiropeGeometry
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import RopeFacts, enable_hirope
 from hirope_lsp.model.scaling import ScalingKind, scaled_rope
@@ -62,21 +66,42 @@ SAME_AS_FLAT_IN_WINDOW = frozenset({"truncate", "dynamic", "yarn"})
 class Method:
     name: str
     kind: str  # flat, truncate, hirope, dynamic, yarn
-    window: int | None = None  # None: the model's training window, the server's default
+    window: int | None = None  # None: the server's default (hirope/split.py)
     ratio: float | None = None
+    unit_scale: int = DEFAULT_UNIT_SCALE  # G: tokens per unit step on the slow bands of far pairs
+    logn: bool = False  # queries beyond the training window: scores times ln(t + 1) / ln(N)
+    drop_far: bool = False  # far pairs get no attention: a sliding window of W (the far rule's baseline)
 
     @classmethod
     def parse(cls, name: str, window: int | None, ratio: float | None) -> Method:
+        """A base method, or hirope with options joined by '-': wN (window), sR (split ratio), gG (unit
+        scale), logn (temperature), nofar (a sliding window); e.g. hirope-w4096-g64, hirope-logn."""
         if name in BASE_METHODS:
             return cls(name, name, window, ratio)
-        if name.startswith("hirope-w") and name[8:].isdigit():
-            return cls(name, "hirope", int(name[8:]), ratio)
-        if name.startswith("hirope-s"):
-            try:
-                return cls(name, "hirope", window, float(name[8:]))
-            except ValueError:
-                pass
-        raise ValueError(f"unknown method {name!r}: use {', '.join(BASE_METHODS)}, hirope-wN or hirope-sR")
+        head, *options = name.split("-")
+        method = cls(name, "hirope", window, ratio)
+        try:
+            if head != "hirope" or not options:
+                raise ValueError(name)
+            for option in options:
+                if option == "logn":
+                    method = replace(method, logn=True)
+                elif option == "nofar":
+                    method = replace(method, drop_far=True)
+                elif option[:1] == "w" and option[1:].isdigit():
+                    method = replace(method, window=int(option[1:]))
+                elif option[:1] == "g" and option[1:].isdigit():
+                    method = replace(method, unit_scale=int(option[1:]))
+                elif option[:1] == "s":
+                    method = replace(method, ratio=float(option[1:]))
+                else:
+                    raise ValueError(option)
+        except ValueError:
+            raise ValueError(
+                f"unknown method {name!r}: use {', '.join(BASE_METHODS)}, or hirope with options joined by '-' "
+                "(wN window, sR split ratio, gG unit scale, logn, nofar), e.g. hirope-w4096-g64"
+            ) from None
+        return method
 
 
 @dataclass
@@ -232,7 +257,7 @@ class PplRun:
         return nullcontext()
 
     def _geometry(self, method: Method) -> HiropeGeometry:
-        return self.facts.geometry(method.window or self.facts.train_length, method.ratio)
+        return self.facts.geometry(method.window, method.ratio, method.unit_scale, method.logn, method.drop_far)
 
     def _state(self, method: Method, positions: Positions) -> HiropeState | None:
         if method.kind != "hirope":
@@ -259,6 +284,9 @@ class PplRun:
                 "kind": method.kind,
                 "window": geometry.window if geometry else None,
                 "split_band": geometry.split if geometry else None,
+                "unit_scale": geometry.unit_scale if geometry else None,
+                "logn_length": geometry.logn_length if geometry else None,
+                "drop_far": geometry.drop_far if geometry else None,
                 "by_length": by_length,
             }
         return {
@@ -301,19 +329,25 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval ppl` command: returns the results it wrote to OUT/ppl.json (and plotted in OUT/ppl.png)."""
     names = list(args.methods) + (list(VARIANT_METHODS) if args.variants else [])
     methods = [Method.parse(name, args.window, args.split) for name in dict.fromkeys(names)]
-    if not 1 <= args.samples <= len(GROUPS):
-        raise ValueError(f"--samples must be 1..{len(GROUPS)}")
+    if not 1 <= args.samples <= len(GROUPS) - args.first_group or args.first_group < 0:
+        raise ValueError(f"--first-group plus --samples must be 1..{len(GROUPS)} (groups 0..{len(GROUPS) - 1})")
+    groups = GROUPS[args.first_group : args.first_group + args.samples]
     if max(args.lengths) > args.sequence_tokens:
         raise ValueError("--lengths must not exceed --sequence-tokens")
     record = RunRecord.from_args(
-        "ppl", args, loaded.name, methods=[m.name for m in methods], sequence_tokens=args.sequence_tokens
+        "ppl",
+        args,
+        loaded.name,
+        methods=[m.name for m in methods],
+        sequence_tokens=args.sequence_tokens,
+        first_group=args.first_group,
     )
     evaluation = PplRun(loaded, methods, args.lengths, args.score_tokens, args.truncate_chunk)
 
     def tokenize(text: str) -> list[int]:
         return list(loaded.tokenizer.encode(text, add_special_tokens=False))
 
-    sequences = [group_sequence(group, tokenize, args.sequence_tokens) for group in GROUPS[: args.samples]]
+    sequences = [group_sequence(group, tokenize, args.sequence_tokens) for group in groups]
     with progress("eval ppl", evaluation.passes() * len(sequences)) as bar:
         for sequence in sequences:
             evaluation.add(sequence, bar.step)
@@ -321,8 +355,8 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     results["sequences"] = [{"name": s.name, "tokens": len(s.ids)} for s in sequences]
     out = Path(args.out)
     write_json(out / "ppl.json", record, results)
-    groups = ", ".join(group_name(group) for group in GROUPS[: args.samples])
-    plot(results, out / "ppl.png", f"{loaded.name}: stdlib code ({groups}), {args.dtype}")
+    title = ", ".join(group_name(group) for group in groups)
+    plot(results, out / "ppl.png", f"{loaded.name}: stdlib code ({title}), {args.dtype}")
     return results
 
 

@@ -1,12 +1,15 @@
 """The windowed hierarchical attention, as a function with transformers' attention-interface signature.
 
-For query i and key j <= i (t = flat index, u = unit index, W = window, K = split band):
+For query i and key j <= i (t = flat index, u = unit index, W = window, K = split band, G = unit scale):
 - t_i - t_j < W: the stock score, every band at distance t_i - t_j;
-- otherwise: bands k < K at distance t_i - t_j, bands k >= K at distance (u_i - u_j) + W - 1.
+- otherwise: bands k < K at distance t_i - t_j, bands k >= K at distance G * (u_i - u_j) + W - 1
+  (G = 1 is DESIGN.md's rule; a larger G spreads the far units over the slow bands' trained range).
+Optionally (geometry.logn_length N) a query at t >= N has its scores multiplied by ln(t + 1) / ln(N);
+geometry.drop_far gives far pairs no attention at all (a sliding window of W, an evaluation baseline).
 
 The rule depends on the pair, so it is not one rotation per token. The model rotates q and k by t as
 usual (its rotary module, masks and cache untouched). Rotations compose, so the far score is the stock
-q and k turned once more on the slow bands only: q by (u_i + W - 1 - t_i), k by (u_j - t_j). Those
+q and k turned once more on the slow bands only: q by (G u_i + W - 1 - t_i), k by (G u_j - t_j). Those
 far keys depend on j alone, so the engine caches them beside the KV cache (`FarKeyCache`).
 
 Prefill never holds a T x T matrix: queries go in blocks; for a block, keys far from all its queries
@@ -22,6 +25,7 @@ t_i - t_j + W - 1), so the far branch is pinned against a float64 reference inst
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -81,16 +85,25 @@ class HiropeState:
 
     def far_turn(self, start: int, end: int, queries: bool, dtype: torch.dtype) -> Turn:
         """cos and sin ([S, d/2 - K]) of the extra turn of tokens start..end-1 to their far positions:
-        u + W - 1 - t for queries, u - t for keys. Every layer needs the same ones, so they are made once
-        per forward call (the state lives for one call)."""
+        G u + W - 1 - t for queries, G u - t for keys. Every layer needs the same ones, so they are made
+        once per forward call (the state lives for one call)."""
         cache_key = (start, end, queries, dtype)
         if cache_key not in self._turns:
-            delta = self.units[start:end] - torch.arange(start, end, device=self.units.device)
+            scaled_units = self.units[start:end] * self.geometry.unit_scale
+            delta = scaled_units - torch.arange(start, end, device=self.units.device)
             if queries:
                 delta = delta + (self.geometry.window - 1)
             angle = delta.to(torch.float32)[:, None] * self.inv_freq[self.geometry.split :].to(torch.float32)
             self._turns[cache_key] = (angle.cos().to(dtype), angle.sin().to(dtype))
         return self._turns[cache_key]
+
+    def query_temperature(self, start: int, end: int) -> torch.Tensor | None:
+        """[S, 1] factors max(1, ln(t + 1) / ln(N)) for queries t = start..end-1; None when all are 1."""
+        length = self.geometry.logn_length
+        if length is None or end <= length:
+            return None
+        t = torch.arange(start, end, device=self.units.device, dtype=torch.float64)
+        return (torch.log(t + 1) / math.log(length)).clamp(min=1.0).to(torch.float32)[:, None]
 
 
 def hirope_attention(
@@ -162,6 +175,15 @@ def windowed_attention(
         )
     window, split = state.geometry.window, state.geometry.split
     offset = k_len - q_len  # t of the first query
+    temperature = state.query_temperature(offset, k_len)
+    if temperature is not None:
+        query = query * temperature.to(query.dtype)  # [Sq, 1] against [B, Hq, Sq, D]
+
+    if state.geometry.drop_far:  # a sliding window of W: the far rule's lower bound, for evaluation
+        if q_len == 1:
+            far_end = max(0, k_len - window)
+            return single_query_attention(query * scale, key[..., far_end:, :], value[..., far_end:, :])
+        return blocked_attention(query * scale, key, value, window, None)
 
     far_query = rotate_slow_bands(query, state.far_turn(offset, k_len, queries=True, dtype=query.dtype), split)
     if state.far_keys is None or layer is None:

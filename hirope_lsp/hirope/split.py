@@ -28,15 +28,43 @@ def split_band(ratio: float, half_dim: int) -> int:
     return round(ratio * half_dim)
 
 
+# The defaults of the far rule (docs/RESULTS.md, section 1): a window of 3/4 of the training window and
+# 24 tokens per unit step. On the default model at 16k tokens they beat W = N, G = 1 on all six groups
+# of the standard library tried and tied truncation to N; at 32k (one group) they lost to it by 3%.
+DEFAULT_WINDOW_RATIO = 0.75
+DEFAULT_UNIT_SCALE = 24
+
+
+def default_window(train_length: int) -> int:
+    """W when none is set: prompts up to 3/4 of the training window get the stock model exactly."""
+    return max(1, int(train_length * DEFAULT_WINDOW_RATIO))
+
+
 @dataclass(frozen=True)
 class HiropeGeometry:
-    """The two numbers the attention needs besides positions: window W and split band K."""
+    """What the attention needs besides positions: window W, split band K, and the far-rule options.
+
+    unit_scale G: tokens per unit step on the slow bands, so a far pair's slow bands see
+    W - 1 + G * (u_i - u_j); G = 1 is the rule of DESIGN.md section 3.
+    logn_length N: if set, a query at index t >= N has all its scores multiplied by ln(t + 1) / ln(N)
+    (Qwen's "logn" attention: keeps the attention's entropy as the keys outnumber the training window's).
+    It must be at least W, so that a prompt within the window stays the stock model exactly.
+    drop_far: far pairs get no attention (a sliding window of W), the limit of discounting the far context;
+    an evaluation baseline for the far rule, not a HiRoPE setting.
+    """
 
     window: int
     split: int
+    unit_scale: int = 1
+    logn_length: int | None = None
+    drop_far: bool = False
 
     def __post_init__(self) -> None:
         if self.window < 1:
             raise ValueError(f"window must be >= 1, got {self.window}")
         if self.split < 0:
             raise ValueError(f"split band must be >= 0, got {self.split}")
+        if self.unit_scale < 1:
+            raise ValueError(f"unit scale must be >= 1, got {self.unit_scale}")
+        if self.logn_length is not None and self.logn_length < self.window:
+            raise ValueError(f"logn length must be at least the window ({self.window}), got {self.logn_length}")

@@ -27,6 +27,7 @@ import torch
 
 from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.hirope.positions import Positions
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
 from hirope_lsp.model.decode_step import DecodeStep, decode_step
 from hirope_lsp.model.decode_weights import set_decode_weights
 from hirope_lsp.model.healing import TokenHealer
@@ -51,9 +52,12 @@ StopReason = Literal["eos", "stop", "max_tokens", "cancelled"]
 
 @dataclass(frozen=True)
 class RopeSettings:
+    """The far rule's numbers (hirope/attention.py); the defaults are hirope/split.py's."""
+
     mode: RopeMode = "hirope"
-    window: int | None = None  # None: the model's training window, so that HiRoPE changes only longer prompts
+    window: int | None = None  # HiRoPE window W; None: split.default_window (3/4 of the training window)
     split: float | None = None  # ratio of bands on token positions; None: the critical-dimension rule
+    unit_scale: int = DEFAULT_UNIT_SCALE  # G: the slow bands of a far pair see W - 1 + G * (unit distance)
 
 
 @dataclass
@@ -89,7 +93,7 @@ class Engine:
         if self._step is None:  # transformers' forward takes no packed weights: int4 falls back to float16
             set_decode_weights(self.model, torch.float16 if decode_dtype == "int4" else decode_dtype)
         self.rope = rope or RopeSettings()
-        self.geometry = self.facts.geometry(self.rope.window or self.facts.train_length, self.rope.split)
+        self.geometry = self.facts.geometry(self.rope.window, self.rope.split, self.rope.unit_scale)
         self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
         self._healer = TokenHealer(self.tokenizer)
         self._lock = threading.Lock()

@@ -13,7 +13,13 @@ import torch
 from transformers import AttentionInterface, PreTrainedModel
 
 from hirope_lsp.hirope.attention import HiropeState, hirope_attention
-from hirope_lsp.hirope.split import HiropeGeometry, critical_ratio, split_band
+from hirope_lsp.hirope.split import (
+    DEFAULT_UNIT_SCALE,
+    HiropeGeometry,
+    critical_ratio,
+    default_window,
+    split_band,
+)
 
 ATTENTION_NAME = "hirope"
 
@@ -34,10 +40,26 @@ class RopeFacts:
     def half_dim(self) -> int:
         return int(self.inv_freq.shape[0])
 
-    def geometry(self, window: int, ratio: float | None) -> HiropeGeometry:
-        """Window W and split band K; the ratio defaults to the critical-dimension rule."""
+    def geometry(
+        self,
+        window: int | None,
+        ratio: float | None,
+        unit_scale: int = DEFAULT_UNIT_SCALE,
+        logn: bool = False,
+        drop_far: bool = False,
+    ) -> HiropeGeometry:
+        """Window W (None: hirope.split.default_window) and split band K (the ratio defaults to the
+        critical-dimension rule), unit scale G, whether queries beyond the training window get the logn
+        temperature, and whether far pairs are dropped (hirope/split.py)."""
         chosen = critical_ratio(self.base, self.train_length) if ratio is None else ratio
-        return HiropeGeometry(window=window, split=split_band(chosen, self.half_dim))
+        window = window or default_window(self.train_length)
+        return HiropeGeometry(
+            window=window,
+            split=split_band(chosen, self.half_dim),
+            unit_scale=unit_scale,
+            logn_length=max(window, self.train_length) if logn else None,
+            drop_far=drop_far,
+        )
 
 
 def enable_hirope(model: PreTrainedModel) -> RopeFacts:

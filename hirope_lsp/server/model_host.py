@@ -31,7 +31,7 @@ ModelState = Literal["loading", "ready", "error"]
 Report = Callable[[str], None]
 
 # A change of any of these needs a new engine; the others (token limits) apply to the next request.
-RELOAD_FIELDS = ("spec", "dtype", "decode_dtype", "rope", "window", "split")
+RELOAD_FIELDS = ("spec", "dtype", "decode_dtype", "rope", "window", "split", "unit_scale")
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,8 @@ def _load_ready(settings: ModelSettings) -> ReadyModel:
     from hirope_lsp.model.packed import FORMATS
 
     loaded = load_model(settings.spec, dtype=settings.dtype)
-    rope = RopeSettings(mode=settings.rope, window=settings.window, split=settings.split)
+    rope = RopeSettings(
+        mode=settings.rope, window=settings.window, split=settings.split, unit_scale=settings.unit_scale
+    )
     engine = Engine(loaded, rope, decode_dtype=FORMATS[settings.decode_dtype])
     return ReadyModel(engine, CachedTokenizer(TransformersTokenizer(loaded.tokenizer)), settings)

@@ -97,6 +97,7 @@ class HiropeServer(LanguageServer):
             "rope": settings.rope,
             "window": window,
             "split": split,
+            "unitScale": settings.unit_scale,
             "indexing": self.indexing,
             "filesIndexed": len(self.repository.snapshot().files) if self.repository else 0,
             "lastLatencyMs": self.completer.stats.last_latency_ms,

@@ -8,5 +8,5 @@ from typing import Any
 
 
 def eval_args(tmp_path: Path, **values: Any) -> argparse.Namespace:
-    common = {"model": "tiny", "dtype": "float32", "device": "cpu", "seed": 0, "out": str(tmp_path)}
+    common = {"model": "tiny", "dtype": "float32", "device": "cpu", "seed": 0, "out": str(tmp_path), "first_group": 0}
     return argparse.Namespace(**{**common, "window": 16, "split": None, **values})

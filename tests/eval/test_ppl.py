@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from hirope_lsp.eval.ppl import Method, run, table, target_scores
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
 from hirope_lsp.model.loader import LoadedModel
 from tests.eval.args import eval_args
 
@@ -89,8 +90,34 @@ def test_target_scores_match_the_full_logits(tiny: LoadedModel) -> None:
 def test_method_names_parse_to_variants() -> None:
     assert Method.parse("hirope-w128", 512, None) == Method("hirope-w128", "hirope", 128, None)
     assert Method.parse("hirope-s0.50", 512, None).ratio == 0.5
-    with pytest.raises(ValueError, match="unknown method"):
-        Method.parse("alibi", 512, None)
+    assert Method.parse("hirope-w4096-g64", None, None) == Method("hirope-w4096-g64", "hirope", 4096, None, 64)
+    assert Method.parse("hirope-logn", 512, 0.5) == Method("hirope-logn", "hirope", 512, 0.5, logn=True)
+    assert Method.parse("hirope", None, None).unit_scale == DEFAULT_UNIT_SCALE  # the server's far rule
+    assert Method.parse("hirope-w8192-g1", None, None).unit_scale == 1
+    assert Method.parse("hirope-nofar", None, None).drop_far
+    for wrong in ("alibi", "hirope-", "hirope-g", "hirope-w4096-x", "hirope-sx", "yarn-w512"):
+        with pytest.raises(ValueError, match="unknown method"):
+            Method.parse(wrong, 512, None)
+
+
+def test_far_rule_options_reach_the_geometry(tiny: LoadedModel, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[256],
+        samples=1,
+        methods=["hirope-w32-g1", "hirope-w32", "hirope-w32-g8", "hirope-w32-g1-logn"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=1200,  # the bucket then spans units 3 and 4 of this tiny tokenizer's asyncio
+    )
+    methods = run(args, tiny)["methods"]
+    assert methods["hirope-w32-g8"]["unit_scale"] == 8 and methods["hirope-w32-g1"]["unit_scale"] == 1
+    assert methods["hirope-w32"]["unit_scale"] == DEFAULT_UNIT_SCALE  # the server's
+    assert methods["hirope-w32-g1-logn"]["logn_length"] == 64 and methods["hirope-w32-g1"]["logn_length"] is None
+    loss = {name: method["by_length"]["256"]["all"]["loss"] for name, method in methods.items()}
+    assert len({loss["hirope-w32-g1"], loss["hirope-w32"], loss["hirope-w32-g8"]}) == 3  # G changes the scores
+    assert loss["hirope-w32-g1-logn"] != loss["hirope-w32-g1"]
 
 
 def test_methods_run_without_flat_compute_their_own_in_window_scores(tiny: LoadedModel, tmp_path: Path) -> None:
@@ -108,3 +135,20 @@ def test_methods_run_without_flat_compute_their_own_in_window_scores(tiny: Loade
     alone = run(args, tiny)["methods"]
     assert set(alone) == {"yarn"} and alone["yarn"]["by_length"]["48"]["same_as"] is None
     assert alone["yarn"]["by_length"]["48"]["last"] == with_flat["methods"]["flat"]["by_length"]["48"]["last"]
+
+
+def test_first_group_picks_which_samples_run(tiny: LoadedModel, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[32],
+        samples=1,
+        first_group=1,
+        methods=["flat"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=64,
+    )
+    assert [s["name"] for s in run(args, tiny)["sequences"]] == ["email"]
+    with pytest.raises(ValueError, match="--first-group"):
+        run(eval_args(tmp_path, **{**vars(args), "first_group": 8}), tiny)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -25,8 +27,24 @@ def rotate(x: torch.Tensor, position: torch.Tensor, inv_freq: torch.Tensor) -> t
     return x * cos + rotated * sin
 
 
-def reference(q, k, v, units, window, split, inv_freq, scale):
-    """Every pair (i, j <= i) rotated explicitly in float64: q [Hq, T, D] raw, k/v [Hkv, T, D] raw."""
+def reference(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    units: torch.Tensor,
+    window: int,
+    split: int,
+    inv_freq: torch.Tensor,
+    scale: float,
+    unit_scale: int = 1,
+    logn_length: int | None = None,
+    drop_far: bool = False,
+) -> torch.Tensor:
+    """Every pair (i, j <= i) rotated explicitly in float64: q [Hq, T, D] raw, k/v [Hkv, T, D] raw.
+
+    Far slow bands at unit_scale * (u_i - u_j) + window - 1; with logn_length N, query i's scores times
+    max(1, ln(i + 1) / ln(N)); with drop_far, far pairs get no attention.
+    """
     q, k, v, inv_freq = q.double(), k.double(), v.double(), inv_freq.double()
     heads, length, dim = q.shape
     groups = heads // k.shape[0]
@@ -36,20 +54,26 @@ def reference(q, k, v, units, window, split, inv_freq, scale):
     for i in range(length):
         scores = torch.full((heads, length), -torch.inf, dtype=torch.float64)
         for j in range(i + 1):
+            if i - j >= window and drop_far:
+                continue
             if i - j < window:
                 p_i, p_j = torch.full((half,), float(i)), torch.full((half,), float(j))
             else:
-                p_i = torch.where(slow, float(units[i] + window - 1), float(i)).double()
-                p_j = torch.where(slow, float(units[j]), float(j)).double()
+                p_i = torch.where(slow, float(unit_scale * units[i] + window - 1), float(i)).double()
+                p_j = torch.where(slow, float(unit_scale * units[j]), float(j)).double()
             q_i = rotate(q[:, i : i + 1], p_i[None].double(), inv_freq)[:, 0]
             k_j = rotate(k[:, j : j + 1], p_j[None].double(), inv_freq)[:, 0]
             scores[:, j] = (q_i * k_j.repeat_interleave(groups, 0)).sum(-1) * scale
+        if logn_length is not None:
+            scores *= max(1.0, math.log(i + 1) / math.log(logn_length))
         probs = scores.softmax(-1)
         out[:, i] = torch.einsum("ht,htd->hd", probs, v.repeat_interleave(groups, 0))
     return out
 
 
-def setup(length=40, heads=4, kv_heads=2, dim=16, seed=0):
+def setup(
+    length: int = 40, heads: int = 4, kv_heads: int = 2, dim: int = 16, seed: int = 0
+) -> tuple[torch.Tensor, ...]:
     generator = torch.Generator().manual_seed(seed)
     q = torch.randn(heads, length, dim, generator=generator)
     k = torch.randn(kv_heads, length, dim, generator=generator)
@@ -63,24 +87,38 @@ def setup(length=40, heads=4, kv_heads=2, dim=16, seed=0):
     return q, k, v, q_stock, k_stock, units, inv_freq
 
 
-@pytest.mark.parametrize(("window", "split", "block"), [(8, 3, 128), (8, 3, 5), (5, 0, 7), (13, 6, 3)])
-def test_prefill_matches_float64_reference(monkeypatch, window, split, block):
+@pytest.mark.parametrize(
+    ("window", "split", "block", "unit_scale", "logn_length"),
+    [
+        (8, 3, 128, 1, None),
+        (8, 3, 5, 1, None),
+        (5, 0, 7, 1, None),
+        (13, 6, 3, 1, None),
+        (8, 3, 5, 3, None),  # far units spread: slow bands at 3 (u_i - u_j) + W - 1
+        (13, 6, 3, 7, 16),  # and queries t >= 16 tempered by ln(t + 1) / ln(16)
+        (5, 2, 128, 1, 24),
+    ],
+)
+def test_prefill_matches_float64_reference(
+    monkeypatch: pytest.MonkeyPatch, window: int, split: int, block: int, unit_scale: int, logn_length: int | None
+) -> None:
     monkeypatch.setattr(attention, "QUERY_BLOCK", block)  # blocks that straddle the window boundary
     q, k, v, q_stock, k_stock, units, inv_freq = setup()
     scale = q.shape[-1] ** -0.5
-    state = HiropeState(units, inv_freq, HiropeGeometry(window, split))
+    state = HiropeState(units, inv_freq, HiropeGeometry(window, split, unit_scale, logn_length))
     out, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, scaling=scale, hirope=state)
-    expected = reference(q, k, v, units, window, split, inv_freq, scale)
+    expected = reference(q, k, v, units, window, split, inv_freq, scale, unit_scale, logn_length)
     torch.testing.assert_close(out[0].transpose(0, 1).double(), expected, atol=1e-5, rtol=1e-5)
 
 
-def test_decode_steps_with_far_key_cache_match_reference():
+@pytest.mark.parametrize(("unit_scale", "logn_length"), [(1, None), (4, None), (4, 24)])
+def test_decode_steps_with_far_key_cache_match_reference(unit_scale: int, logn_length: int | None) -> None:
     q, k, v, q_stock, k_stock, units, inv_freq = setup(length=36)
     window, split, prefix = 6, 3, 20
     scale = q.shape[-1] ** -0.5
-    expected = reference(q, k, v, units, window, split, inv_freq, scale)
+    expected = reference(q, k, v, units, window, split, inv_freq, scale, unit_scale, logn_length)
     far_keys = FarKeyCache()
-    geometry = HiropeGeometry(window, split)
+    geometry = HiropeGeometry(window, split, unit_scale, logn_length)
     # a prefill of `prefix` tokens, then one token at a time, keys growing as a KV cache would
     state = HiropeState(units[:prefix], inv_freq, geometry, far_keys)
     first, _ = hirope_attention(
@@ -109,7 +147,7 @@ def test_decode_steps_with_far_key_cache_match_reference():
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
-def test_far_key_cache_refuses_to_run_ahead_of_the_kv_cache():
+def test_far_key_cache_refuses_to_run_ahead_of_the_kv_cache() -> None:
     _, _, v, q_stock, k_stock, units, inv_freq = setup(length=20)
     far_keys = FarKeyCache()
     state = HiropeState(units, inv_freq, HiropeGeometry(4, 2), far_keys)
@@ -119,3 +157,38 @@ def test_far_key_cache_refuses_to_run_ahead_of_the_kv_cache():
         hirope_attention(
             FakeLayer(), q_stock[None, :, 9:10], k_stock[None, :, :10], v[None, :, :10], None, hirope=shorter
         )
+
+
+def test_unit_scale_one_and_no_temperature_are_the_default_rule() -> None:
+    _, _, v, q_stock, k_stock, units, inv_freq = setup()
+    default = HiropeState(units, inv_freq, HiropeGeometry(8, 3))
+    spelled = HiropeState(units, inv_freq, HiropeGeometry(8, 3, unit_scale=1, logn_length=None))
+    out_default, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, hirope=default)
+    out_spelled, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, hirope=spelled)
+    assert torch.equal(out_default, out_spelled)
+
+
+def test_temperature_leaves_queries_within_its_length_alone() -> None:
+    _, _, _, _, _, units, inv_freq = setup()
+    state = HiropeState(units, inv_freq, HiropeGeometry(8, 3, logn_length=16))
+    assert state.query_temperature(0, 16) is None
+    factors = state.query_temperature(10, 20)
+    assert factors is not None and factors.shape == (10, 1)
+    assert torch.all(factors[:6] == 1.0) and factors[6, 0] > 1.0  # t = 10..15 within, t = 16 beyond
+    assert factors[-1, 0] == pytest.approx(math.log(20) / math.log(16))
+
+
+@pytest.mark.parametrize("block", [5, 128])
+def test_dropping_far_pairs_is_a_sliding_window(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(attention, "QUERY_BLOCK", block)
+    q, k, v, q_stock, k_stock, units, inv_freq = setup()
+    window, split = 8, 3
+    scale = q.shape[-1] ** -0.5
+    expected = reference(q, k, v, units, window, split, inv_freq, scale, drop_far=True)
+    state = HiropeState(units, inv_freq, HiropeGeometry(window, split, drop_far=True))
+    out, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, scaling=scale, hirope=state)
+    torch.testing.assert_close(out[0].transpose(0, 1).double(), expected, atol=1e-5, rtol=1e-5)
+    last, _ = hirope_attention(
+        FakeLayer(), q_stock[None, :, -1:], k_stock[None], v[None], None, scaling=scale, hirope=state
+    )  # a decode step
+    torch.testing.assert_close(last[0, 0].double(), expected[:, -1], atol=1e-5, rtol=1e-5)

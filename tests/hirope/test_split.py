@@ -47,3 +47,8 @@ def test_geometry_rejects_invalid_values() -> None:
         HiropeGeometry(0, 4)
     with pytest.raises(ValueError, match="split"):
         HiropeGeometry(8, -1)
+    with pytest.raises(ValueError, match="unit scale"):
+        HiropeGeometry(8, 4, unit_scale=0)
+    with pytest.raises(ValueError, match="logn length"):
+        HiropeGeometry(8, 4, logn_length=7)  # within the window the model must stay stock
+    assert HiropeGeometry(8, 4) == HiropeGeometry(8, 4, unit_scale=1, logn_length=None)

@@ -11,6 +11,8 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from hirope_lsp.config import ModelSettings
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
 from tests.server.conftest import A_PY
 from tests.server.session import (
     capabilities,
@@ -35,7 +37,7 @@ async def test_invalid_values_are_shown_and_defaulted(client: LanguageClient, re
         assert name in message.message
     current = await wait_ready(client)
     assert current["state"] == "ready" and current["rope"] == "hirope"
-    assert current["window"] == 64  # the default: the (tiny) model's training window
+    assert current["window"] == 48  # the default: 3/4 of the (tiny) model's training window
 
 
 async def test_model_change_reloads(
@@ -78,3 +80,7 @@ async def test_configuration_is_pulled_and_a_bad_model_is_reported(
     assert any("cannot load the model" in message.message for message in client.messages), client.messages
     uri = open_document(client, repo / "a.py", A_PY)
     assert await inline(client, uri, 4, 23) == []
+
+
+def test_the_unit_scale_default_is_the_engines() -> None:
+    assert ModelSettings().unit_scale == DEFAULT_UNIT_SCALE

@@ -16,6 +16,7 @@ export const SERVER_KEYS = [
   'model.rope',
   'model.window',
   'model.split',
+  'model.unitScale',
   'model.maxTokens',
   'model.maxLineTokens',
   'model.multiline',

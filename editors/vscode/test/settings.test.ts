@@ -20,6 +20,7 @@ const SERVER_DEFAULTS = {
     rope: 'hirope',
     window: null,
     split: null,
+    unitScale: 24,
     maxTokens: 96,
     maxLineTokens: 32,
     multiline: 'auto',
