@@ -187,8 +187,9 @@ async def run(args: argparse.Namespace, root: Path) -> None:
     )
     client = Client(process)
     options: dict[str, Any] = {"model": {"spec": args.model}}
-    if args.context_multiple is not None:
-        options["prompt"] = {"contextMultiple": args.context_multiple}
+    prompt = {"contextMultiple": args.context_multiple, "latencyMs": args.latency_ms}
+    if any(value is not None for value in prompt.values()):
+        options["prompt"] = {key: value for key, value in prompt.items() if value is not None}
     await client.call("initialize", {
         "processId": os.getpid(), "rootUri": root.as_uri(), "initializationOptions": options,
         "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
@@ -259,6 +260,7 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--edits", type=int, default=20, help="keystrokes, each followed by a completion")
     parser.add_argument("--context-multiple", type=float, help="the prompt.contextMultiple setting (default: 4)")
+    parser.add_argument("--latency-ms", type=float, help="the prompt.latencyMs setting (default: 300)")
     parser.add_argument("--idle", type=float, default=120.0, help="seconds idle after the first completion")
     parser.add_argument("--pause-ms", type=float, default=250.0, help="between an answer and the next keystroke")
     parser.add_argument("--cold-files", type=int, default=len(COLD_FILES), help="files to open, up to 3")
