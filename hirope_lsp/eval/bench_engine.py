@@ -12,7 +12,8 @@ attention) it prints:
 - peak resident memory of the process so far (so run one length alone to read its own peak).
 Greedy decoding runs for exactly --decode-tokens (no stop rule), so runs compare like with like.
 Defaults are the server's: int4 decode weights where the model is 4-bit already, one thread for
-decode steps, HiRoPE window = the training window (so --window 512 to time the far branch at 2k/8k).
+decode steps, the far rule's defaults (window 3/4 of the training window; --window 512 times the far
+branch at 2k/8k).
 
 Where llama-cpp-python is installed, the same prompt ids run through llama.cpp on the model's GGUF
 (the default model only) in the same run, with the decode threads, and the ratio is printed.
@@ -98,7 +99,7 @@ def main() -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192])
     parser.add_argument("--modes", nargs="+", default=["flat", "hirope"], choices=["flat", "hirope"])
     parser.add_argument("--decode-tokens", type=int, default=32)
-    parser.add_argument("--window", type=int, default=None, help="HiRoPE window (default: the training window)")
+    parser.add_argument("--window", type=int, default=None, help="HiRoPE window (default: 3/4 of training)")
     parser.add_argument("--no-edit", action="store_true", help="skip the warm-vs-cold edit comparison")
     args = parser.parse_args()
 

@@ -19,13 +19,10 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from hirope_lsp.model.loader import DTYPES
+
 Format = torch.dtype | Literal["int4"]
-FORMATS: dict[str, Format] = {
-    "float32": torch.float32,
-    "bfloat16": torch.bfloat16,
-    "float16": torch.float16,
-    "int4": "int4",
-}
+FORMATS: dict[str, Format] = {**DTYPES, "int4": "int4"}  # the setting's names
 GROUP = 32  # weights per 4-bit group along the input dimension (GGUF Q4_0/Q4_1 blocks hold 32)
 
 
