@@ -7,7 +7,9 @@ The prompt is real code (the installed standard library's asyncio package, whole
 outline units as the prompt builder does, cut to each length. For each length and rope mode (flat: stock
 attention) it prints:
 - prefill tokens/s (cold);
-- ms per decode step after that prompt (mean over the generated tokens);
+- ms per decode step after that prompt (mean over the generated tokens), one token a step;
+- ms per generated token with prompt lookup (guessed tokens run with each step; model/lookup.py), the
+  engine's default: the same tokens, fewer steps where the text repeats the prompt;
 - seconds for a completion after a one-token edit at the end of the prompt, warm cache and cold;
 - peak resident memory of the process so far (so run one length alone to read its own peak).
 Greedy decoding runs for exactly --decode-tokens (no stop rule), so runs compare like with like.
@@ -66,14 +68,20 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def run(engine: Engine, ids: list[int], positions: Positions, decode_tokens: int) -> tuple[float, float]:
-    """Cold prefill tokens/s, and ms per decode step after that prompt."""
+def run(engine: Engine, ids: list[int], positions: Positions, decode_tokens: int) -> tuple[float, float, float]:
+    """Cold prefill tokens/s; ms per decode step after that prompt, and ms per token with prompt lookup."""
     engine.reset()
     started = time.perf_counter()
     engine.complete(ids, positions, NEVER_STOP, 1, heal=False)
     prefill = len(ids) / (time.perf_counter() - started)
-    completion = engine.complete(ids, positions, NEVER_STOP, decode_tokens, heal=False)  # reuses the prompt
-    return prefill, completion.decode_seconds / max(1, len(completion.tokens) - 1) * 1000
+    guess_tokens = engine.guess_tokens
+    per_token = []
+    for guesses in (0, guess_tokens):
+        engine.guess_tokens = guesses
+        completion = engine.complete(ids, positions, NEVER_STOP, decode_tokens, heal=False)  # reuses the prompt
+        per_token.append(completion.decode_seconds / max(1, len(completion.tokens) - 1) * 1000)
+    engine.guess_tokens = guess_tokens
+    return prefill, per_token[0], per_token[1]
 
 
 def edit_speedup(engine: Engine, ids: list[int], positions: Positions) -> tuple[float, float]:
@@ -96,6 +104,9 @@ def main() -> None:
     parser.add_argument("--dtype", default="float32", choices=list(DTYPES))
     parser.add_argument("--decode-dtype", default="int4", choices=list(FORMATS))
     parser.add_argument("--decode-threads", type=int, default=1, help="threads for decode steps (0: torch's)")
+    parser.add_argument(
+        "--value-dtype", default="auto", choices=["auto", *DTYPES], help="cached values (auto: the engine's choice)"
+    )
     parser.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192])
     parser.add_argument("--modes", nargs="+", default=["flat", "hirope"], choices=["flat", "hirope"])
     parser.add_argument("--decode-tokens", type=int, default=32)
@@ -106,14 +117,22 @@ def main() -> None:
     loaded = load_model(args.model, dtype=args.dtype)
     decode_threads = args.decode_threads or None
     engines = {
-        mode: Engine(loaded, RopeSettings(mode=mode, window=args.window), FORMATS[args.decode_dtype], decode_threads)
+        mode: Engine(
+            loaded,
+            RopeSettings(mode=mode, window=args.window),
+            FORMATS[args.decode_dtype],
+            decode_threads,
+            DTYPES.get(args.value_dtype),
+        )
         for mode in args.modes
     }
-    print(f"model {loaded.name}, weights {args.dtype}, decode weights {args.decode_dtype}, torch {torch.__version__},")
+    print(f"model {loaded.name}, weights {args.dtype}, decode weights {args.decode_dtype}, ", end="")
+    values = engines[args.modes[-1]].value_dtype
+    print(f"cached values {args.dtype if values is None else values}, torch {torch.__version__},")
     geometry = engines[args.modes[-1]].geometry
     print(f"{torch.get_num_threads()} threads, {args.decode_threads or 'all'} for decode steps; ", end="")
     print(f"HiRoPE window {geometry.window}; split band {geometry.split}")
-    print("length  mode    prefill tok/s  decode ms/step  edit warm s  edit cold s  peak GiB")
+    print("length  mode    prefill tok/s  decode ms/step  lookup ms/token  edit warm s  edit cold s  peak GiB")
 
     def tokenize(text: str) -> list[int]:
         return list(loaded.tokenizer.encode(text, add_special_tokens=False))
@@ -121,13 +140,14 @@ def main() -> None:
     for length in args.lengths:
         ids, positions = code_prompt(tokenize, length)
         for mode, engine in engines.items():
-            prefill, decode = run(engine, ids, positions, args.decode_tokens)
+            prefill, decode, lookup = run(engine, ids, positions, args.decode_tokens)
             edit = (
                 "           -            -"
                 if args.no_edit
                 else "{:12.2f} {:12.2f}".format(*edit_speedup(engine, ids, positions))
             )
-            print(f"{length:6d}  {mode:6s}  {prefill:13.0f}  {decode:14.1f} {edit}  {peak_rss_gib():8.2f}", flush=True)
+            speeds = f"{prefill:13.0f}  {decode:14.1f}  {lookup:15.1f}"
+            print(f"{length:6d}  {mode:6s}  {speeds} {edit}  {peak_rss_gib():8.2f}", flush=True)
         if args.model == "default":
             llama = llama_cpp_speed(
                 default_gguf_path(),

@@ -40,8 +40,8 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
         "--methods",
         nargs="+",
         default=PPL_METHODS,
-        help="of " + " ".join(PPL_METHODS) + ", or hirope-OPTIONS: wN window, sR split, gG unit scale, logn, nofar; "
-        "e.g. hirope-w4096-g64",
+        help="of " + " ".join(PPL_METHODS) + ", or hirope-OPTIONS: wN window, sR split, gG unit scale, "
+        "gfit (G per sequence, at most gG or 24), logn, nofar, local; e.g. hirope-w4096-g64",
     )
     ppl.add_argument(
         "--variants", action="store_true", help="also hirope-w128 hirope-w512 hirope-w2048 hirope-s0.50 hirope-s0.75"

@@ -21,7 +21,12 @@ Methods (one model; the attention and the rotary module are switched, the weight
 - variants (--variants): hirope with window 128, 512 or 2048, split ratio 0.5 or 0.75 (default 0.62);
 - far-rule options, named as hirope-OPTION-OPTION (Method.parse): wN window, sR split ratio, gG unit scale
   (far slow bands at W - 1 + G * unit distance), logn (queries beyond N: scores times ln(t + 1) / ln(N)),
-  nofar (far pairs dropped: a sliding window of W, the baseline that tells whether the far rule helps).
+  nofar (far pairs dropped: a sliding window of W, the baseline that tells whether the far rule helps),
+  gfit (G chosen per scored sequence: the largest G up to the default 24, or up to gG if given, with
+  W - 1 + G * (u_last - u_first) <= N - 1, hirope/split.py fitted_unit_scale; the G used is recorded
+  per sample as `unit_scales`),
+  local (far pairs' fast bands at the difference of within-unit offsets, (t_i - s(u_i)) - (t_j - s(u_j)),
+  s(u) the first token of unit u: the HiRoPE paper's token-within-function level; HiropeGeometry.local_fast).
 At L <= N truncate, dynamic and yarn equal flat (nothing to truncate, factor 1), so they are not rerun.
 
 A three-level form (file > unit > token) is not evaluated: Positions carries a file level, but the
@@ -50,7 +55,7 @@ from hirope_lsp.eval.metrics import perplexity
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, tokens_label, write_json
 from hirope_lsp.hirope.attention import HiropeState
 from hirope_lsp.hirope.positions import Positions
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, fitted_unit_scale
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import RopeFacts, enable_hirope
 from hirope_lsp.model.scaling import ScalingKind, scaled_rope
@@ -71,11 +76,14 @@ class Method:
     unit_scale: int = DEFAULT_UNIT_SCALE  # G: tokens per unit step on the slow bands of far pairs
     logn: bool = False  # queries beyond the training window: scores times ln(t + 1) / ln(N)
     drop_far: bool = False  # far pairs get no attention: a sliding window of W (the far rule's baseline)
+    fit_unit_scale: bool = False  # G per sequence: the largest up to unit_scale that keeps far pairs within N
+    local_fast: bool = False  # far pairs' fast bands at within-unit offsets
 
     @classmethod
     def parse(cls, name: str, window: int | None, ratio: float | None) -> Method:
         """A base method, or hirope with options joined by '-': wN (window), sR (split ratio), gG (unit
-        scale), logn (temperature), nofar (a sliding window); e.g. hirope-w4096-g64, hirope-logn."""
+        scale), gfit (G fitted per sequence, at most gG), logn (temperature), nofar (a sliding window),
+        local (far fast bands at within-unit offsets); e.g. hirope-w4096-g64, hirope-logn, hirope-w6144-gfit."""
         if name in BASE_METHODS:
             return cls(name, name, window, ratio)
         head, *options = name.split("-")
@@ -88,6 +96,10 @@ class Method:
                     method = replace(method, logn=True)
                 elif option == "nofar":
                     method = replace(method, drop_far=True)
+                elif option == "gfit":
+                    method = replace(method, fit_unit_scale=True)
+                elif option == "local":
+                    method = replace(method, local_fast=True)
                 elif option[:1] == "w" and option[1:].isdigit():
                     method = replace(method, window=int(option[1:]))
                 elif option[:1] == "g" and option[1:].isdigit():
@@ -99,7 +111,7 @@ class Method:
         except ValueError:
             raise ValueError(
                 f"unknown method {name!r}: use {', '.join(BASE_METHODS)}, or hirope with options joined by '-' "
-                "(wN window, sR split ratio, gG unit scale, logn, nofar), e.g. hirope-w4096-g64"
+                "(wN window, sR split ratio, gG unit scale, gfit, logn, nofar, local), e.g. hirope-w4096-g64"
             ) from None
         return method
 
@@ -133,6 +145,7 @@ class Cell:
     last: Tally = field(default_factory=Tally)
     all: Tally | None = field(default_factory=Tally)
     per_sample_ppl: list[float] = field(default_factory=list)
+    unit_scales: list[int] = field(default_factory=list)  # hirope: the G each sample was scored with
     seconds: float = 0.0
     same_as: str | None = None
 
@@ -141,6 +154,7 @@ class Cell:
             "last": self.last.summary(),
             "all": None if self.all is None else self.all.summary(),
             "per_sample_last_ppl": [round(value, 4) for value in self.per_sample_ppl],
+            "unit_scales": list(self.unit_scales) or None,
             "seconds": round(self.seconds, 1),
             "same_as": self.same_as,
         }
@@ -238,6 +252,8 @@ class PplRun:
         else:
             with self._rope_for(method, length):
                 state = self._state(method, positions)
+                if state is not None:
+                    cell.unit_scales.append(state.geometry.unit_scale)
                 all_losses, all_correct = target_scores(self.model, ids, 1, state)
             assert cell.all is not None
             cell.all.add(all_losses, all_correct)
@@ -256,8 +272,17 @@ class PplRun:
             return scaled_rope(self.model, kind, length / self.facts.train_length)
         return nullcontext()
 
-    def _geometry(self, method: Method) -> HiropeGeometry:
-        return self.facts.geometry(method.window, method.ratio, method.unit_scale, method.logn, method.drop_far)
+    def _geometry(self, method: Method, positions: Positions | None = None) -> HiropeGeometry:
+        """The method's geometry; with gfit and a sequence's positions, G fitted to its unit span
+        (without positions: G is the cap)."""
+        geometry = self.facts.geometry(method.window, method.ratio, method.unit_scale, method.logn, method.drop_far)
+        if method.local_fast:
+            geometry = replace(geometry, local_fast=True)
+        if method.fit_unit_scale and positions is not None and positions.unit:
+            span = positions.unit[-1] - positions.unit[0]
+            scale = fitted_unit_scale(span, geometry.window, self.facts.train_length, method.unit_scale)
+            geometry = replace(geometry, unit_scale=scale)
+        return geometry
 
     def _state(self, method: Method, positions: Positions) -> HiropeState | None:
         if method.kind != "hirope":
@@ -265,7 +290,7 @@ class PplRun:
         device = self.model.device
         units = torch.tensor(positions.unit, dtype=torch.long, device=device)
         inv_freq = self.facts.inv_freq.to(device)
-        return HiropeState(units, inv_freq, self._geometry(method))
+        return HiropeState(units, inv_freq, self._geometry(method, positions))
 
     def results(self) -> dict[str, Any]:
         methods: dict[str, Any] = {}
@@ -284,9 +309,11 @@ class PplRun:
                 "kind": method.kind,
                 "window": geometry.window if geometry else None,
                 "split_band": geometry.split if geometry else None,
-                "unit_scale": geometry.unit_scale if geometry else None,
+                "unit_scale": geometry.unit_scale if geometry else None,  # gfit: the cap; see unit_scales
+                "unit_scale_fit": method.fit_unit_scale if geometry else None,
                 "logn_length": geometry.logn_length if geometry else None,
                 "drop_far": geometry.drop_far if geometry else None,
+                "local_fast": geometry.local_fast if geometry else None,
                 "by_length": by_length,
             }
         return {

@@ -6,6 +6,8 @@ For query i and key j <= i (t = flat index, u = unit index, W = window, K = spli
   (G = 1 is DESIGN.md's rule; a larger G spreads the far units over the slow bands' trained range).
 Optionally (geometry.logn_length N) a query at t >= N has its scores multiplied by ln(t + 1) / ln(N);
 geometry.drop_far gives far pairs no attention at all (a sliding window of W, an evaluation baseline).
+With geometry.local_fast (an evaluation variant) a far pair's bands k < K see (t_i - s(u_i)) - (t_j - s(u_j)),
+s(u) = the first token of unit u among the keys, instead of t_i - t_j: one more turn, by -s(u), on those bands.
 
 The rule depends on the pair, so it is not one rotation per token. The model rotates q and k by t as
 usual (its rotary module, masks and cache untouched). Rotations compose, so the far score is the stock
@@ -52,13 +54,13 @@ class FarKeyCache:
 
     def keys(self, layer: int, key: torch.Tensor, state: HiropeState) -> torch.Tensor:
         """Far keys for all of `key` ([B, Hkv, Sk, D])."""
-        buffer = self._layers.setdefault(layer, GrowingBuffer())
+        buffer = self._layers.setdefault(layer, GrowingBuffer(transposed=True))
         held, k_len = buffer.length, key.shape[-2]
         if held > k_len:
             raise RuntimeError(f"layer {layer}: far-key cache holds {held} keys, the KV cache {k_len}; crop both")
         if held < k_len:
             turn = state.far_turn(held, k_len, queries=False, dtype=key.dtype)
-            buffer.append(rotate_slow_bands(key[..., held:, :], turn, state.geometry.split))
+            buffer.append(rotate_slow_bands(key[..., held:, :], turn, state.geometry.far_turned_from))
         far = buffer.view()
         assert far is not None
         return far
@@ -82,11 +84,22 @@ class HiropeState:
     geometry: HiropeGeometry
     far_keys: FarKeyCache | None = None
     _turns: dict[tuple[int, int, bool, torch.dtype], Turn] = field(default_factory=dict, repr=False)
+    _unit_starts: torch.Tensor | None = field(default=None, repr=False)
+
+    def unit_starts(self) -> torch.Tensor:
+        """[S_k] s(u_t): the index of the first key of token t's unit (units never decrease)."""
+        if self._unit_starts is None:
+            index = torch.arange(self.units.shape[0], device=self.units.device)
+            starts = torch.ones_like(self.units, dtype=torch.bool)
+            starts[1:] = self.units[1:] != self.units[:-1]
+            self._unit_starts = torch.cummax(torch.where(starts, index, 0), dim=0).values
+        return self._unit_starts
 
     def far_turn(self, start: int, end: int, queries: bool, dtype: torch.dtype) -> Turn:
         """cos and sin ([S, d/2 - K]) of the extra turn of tokens start..end-1 to their far positions:
-        G u + W - 1 - t for queries, G u - t for keys. Every layer needs the same ones, so they are made
-        once per forward call (the state lives for one call)."""
+        G u + W - 1 - t for queries, G u - t for keys. With local_fast they cover every band ([S, d/2]),
+        bands k < K turned by -s(u). Every layer needs the same ones, so they are made once per forward
+        call (the state lives for one call)."""
         cache_key = (start, end, queries, dtype)
         if cache_key not in self._turns:
             scaled_units = self.units[start:end] * self.geometry.unit_scale
@@ -94,6 +107,10 @@ class HiropeState:
             if queries:
                 delta = delta + (self.geometry.window - 1)
             angle = delta.to(torch.float32)[:, None] * self.inv_freq[self.geometry.split :].to(torch.float32)
+            if self.geometry.local_fast:
+                starts = self.unit_starts()[start:end].to(torch.float32)[:, None]
+                fast = -starts * self.inv_freq[: self.geometry.split].to(torch.float32)
+                angle = torch.cat([fast, angle], dim=-1)
             self._turns[cache_key] = (angle.cos().to(dtype), angle.sin().to(dtype))
         return self._turns[cache_key]
 
@@ -128,19 +145,20 @@ def hirope_attention(
             raise ValueError(f"HiRoPE attention does not support {unsupported} (model {type(module).__name__})")
     if hirope is not None and key.shape[-2] > hirope.geometry.window:
         layer = getattr(module, "layer_idx", None)
-        return windowed_attention(query, key, value, hirope, scale, layer), None
-    q_len, k_len = query.shape[-2], key.shape[-2]
-    if q_len == 1:
-        return single_query_attention(query * scale, key, value), None
-    if q_len < k_len:  # a chunk after cached tokens: CPU SDPA would copy the cache's strided views
-        return blocked_attention(query * scale, key, value, None, None), None
-    return causal_attention(query, key, value, scale).transpose(1, 2).contiguous(), None
+        output = windowed_attention(query, key, value, hirope, scale, layer)
+    elif query.shape[-2] == 1:
+        output = single_query_attention(query * scale, key, value)
+    elif query.shape[-2] < key.shape[-2]:  # a chunk after cached tokens: CPU SDPA would copy the cache's views
+        output = blocked_attention(query * scale, key, value, None, None)
+    else:
+        output = causal_attention(query, key, value, scale).transpose(1, 2).contiguous()
+    return output.to(query.dtype), None  # values may be kept in a lower precision (kv_cache.py)
 
 
 def causal_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float) -> torch.Tensor:
     """Stock attention over a whole sequence (as many queries as keys): [B, Hq, S, D]. SDPA's fused kernel."""
     return F.scaled_dot_product_attention(
-        query, key, value, is_causal=True, scale=scale, enable_gqa=query.shape[1] != key.shape[1]
+        query, key, value.to(query.dtype), is_causal=True, scale=scale, enable_gqa=query.shape[1] != key.shape[1]
     )
 
 
@@ -173,7 +191,7 @@ def windowed_attention(
         raise ValueError(
             f"partial rotary embeddings are not supported: {2 * state.inv_freq.shape[0]} of {dim} dims rotate"
         )
-    window, split = state.geometry.window, state.geometry.split
+    window, split = state.geometry.window, state.geometry.far_turned_from
     offset = k_len - q_len  # t of the first query
     temperature = state.query_temperature(offset, k_len)
     if temperature is not None:
@@ -230,9 +248,14 @@ def blocked_attention(
             ..., near_start:t_end, :
         ].transpose(-1, -2)
         near = near.float().view(batch, kv_heads, rows, groups, -1)
-        if rows > 1:  # one query sees every key in [near_start, t_end) as near
-            near_key = torch.arange(near_start, t_end, device=key.device)
-            near.masked_fill_((near_key > t_query) | (t_query - near_key >= window), -torch.inf)
+        # One query sees every key in [near_start, t_end) as near; the others miss the last rows - 1 keys
+        # (their future) and the first rows - 1 (beyond the window). Mask only those edges.
+        edge = min(rows - 1, t_end - near_start)
+        if edge > 0:
+            future = torch.arange(t_end - edge, t_end, device=key.device)
+            near[..., -edge:].masked_fill_(future > t_query, -torch.inf)
+            early = torch.arange(near_start, near_start + edge, device=key.device)
+            near[..., :edge].masked_fill_(t_query - early >= window, -torch.inf)
         parts = [(near, value[..., near_start:t_end, :])]
         if far_end > 0 and far is not None and far_q is not None:
             scores = far_q[:, :, start:stop].reshape(batch, kv_heads, rows * groups, dim) @ far[1][
@@ -281,9 +304,14 @@ def _grouped(x: torch.Tensor, kv_heads: int) -> torch.Tensor:
 def _softmax_weighted_sum(parts: list[tuple[torch.Tensor, torch.Tensor]], dtype: torch.dtype) -> torch.Tensor:
     """softmax over the keys of all parts together, times their values, without concatenating the scores.
 
-    parts: (scores [B, Hkv, n, G, keys] float32, values [B, Hkv, keys, D]); the scores are used up.
-    Returns [B, Hkv, n * G, D].
+    parts: (scores [B, Hkv, n, G, keys] float32, values [B, Hkv, keys, D], maybe in a lower precision: the
+    weights are cast to it); the scores are used up. Returns [B, Hkv, n * G, D] float32.
     """
+    if len(parts) == 1:  # torch's fused softmax
+        scores, values = parts[0]
+        batch, kv_heads, rows, groups, keys = scores.shape
+        probs = torch.softmax(scores, dim=-1).to(dtype).view(batch, kv_heads, rows * groups, keys)
+        return (probs @ values).float()
     peak = torch.stack([scores.amax(dim=-1) for scores, _ in parts]).amax(dim=0, keepdim=False)[..., None]
     total: torch.Tensor | None = None
     denominator: torch.Tensor | None = None
@@ -291,8 +319,8 @@ def _softmax_weighted_sum(parts: list[tuple[torch.Tensor, torch.Tensor]], dtype:
         weights = scores.sub_(peak).exp_()
         mass = weights.sum(dim=-1)
         batch, kv_heads, rows, groups, keys = weights.shape
-        summed = weights.to(dtype).view(batch, kv_heads, rows * groups, keys) @ values
+        summed = (weights.to(dtype).view(batch, kv_heads, rows * groups, keys) @ values).float()
         total = summed if total is None else total + summed
         denominator = mass if denominator is None else denominator + mass
     assert total is not None and denominator is not None
-    return total / denominator.view(total.shape[0], total.shape[1], -1, 1).to(total.dtype)
+    return total / denominator.view(total.shape[0], total.shape[1], -1, 1)

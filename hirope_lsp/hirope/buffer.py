@@ -3,36 +3,45 @@
 `torch.cat` per decode step copies the whole cache (tens of MB per layer at long context, most of a
 decode step on a CPU). This buffer keeps spare capacity, grows by half when full, and hands out views;
 cropping is O(1). Used for the KV cache and for HiRoPE's far-rotated keys.
+
+Views are always [B, H, S, D]. Keys are stored transposed, [B, H, D, capacity], so that the view's
+transpose (what q @ k^T multiplies) is a row-major [D, S] matrix per head: on this CPU a decode step's
+score products ran ~1.4x faster that way than over [S, D] rows (docs/BENCHMARKS.md). A buffer may also
+store in a lower precision than it is given (the values of the KV cache, engine.py).
 """
 
 from __future__ import annotations
 
 import torch
 
-SEQ_DIM = -2  # tensors are [B, H, S, D]
+SEQ_DIM = -2  # views are [B, H, S, D]
 
 
 class GrowingBuffer:
-    def __init__(self) -> None:
+    def __init__(self, transposed: bool = False, dtype: torch.dtype | None = None) -> None:
+        """transposed: store [B, H, D, capacity] (keys); dtype: store in this precision (None: as given)."""
         self._data: torch.Tensor | None = None
         self.length = 0
+        self.transposed = transposed
+        self.dtype = dtype
+        self._seq = -1 if transposed else SEQ_DIM  # the sequence dimension of the storage
 
     def append(self, new: torch.Tensor) -> torch.Tensor:
         """Append `new` ([B, H, S_new, D]) and return a view of everything held ([B, H, S, D])."""
         end = self.length + new.shape[SEQ_DIM]
-        if self._data is not None and not _same_layout(self._data, new):
+        if self._data is not None and not self._same_layout(new):
             if self.length:
                 raise ValueError(f"cannot append {tuple(new.shape)} {new.dtype} to {self.view_shape()}")
             self._data = None
-        if self._data is None or end > self._data.shape[SEQ_DIM]:
+        if self._data is None or end > self._data.shape[self._seq]:
             self._grow(new, end)
         assert self._data is not None
-        self._data[..., self.length : end, :] = new
+        self._stored(self._data, self.length, end).copy_(new)
         self.length = end
-        return self._data[..., :end, :]
+        return self._stored(self._data, 0, end)
 
     def view(self) -> torch.Tensor | None:
-        return None if self._data is None else self._data[..., : self.length, :]
+        return None if self._data is None else self._stored(self._data, 0, self.length)
 
     def view_shape(self) -> str:
         held = self.view()
@@ -43,20 +52,28 @@ class GrowingBuffer:
             raise ValueError(f"cannot crop a buffer of {self.length} to {length}")
         self.length = length
 
+    def _stored(self, data: torch.Tensor, start: int, end: int) -> torch.Tensor:
+        """Positions start..end-1 of `data` as a [B, H, S, D] view."""
+        if self.transposed:
+            return data[..., start:end].transpose(-1, -2)
+        return data[..., start:end, :]
+
     def _grow(self, new: torch.Tensor, needed: int) -> None:
-        held = 0 if self._data is None else self._data.shape[SEQ_DIM]
+        held = 0 if self._data is None else self._data.shape[self._seq]
         capacity = max(needed, held * 3 // 2, 256)  # 1.5x: amortized appends, at most half the memory spare
-        shape = (*new.shape[:SEQ_DIM], capacity, new.shape[-1])
-        data = torch.empty(shape, dtype=new.dtype, device=new.device)
+        inner = (new.shape[-1], capacity) if self.transposed else (capacity, new.shape[-1])
+        data = torch.empty((*new.shape[:SEQ_DIM], *inner), dtype=self.dtype or new.dtype, device=new.device)
         if self._data is not None:
-            data[..., : self.length, :] = self._data[..., : self.length, :]
+            self._stored(data, 0, self.length).copy_(self._stored(self._data, 0, self.length))
         self._data = data
 
-
-def _same_layout(held: torch.Tensor, new: torch.Tensor) -> bool:
-    return (
-        held.shape[:SEQ_DIM] == new.shape[:SEQ_DIM]
-        and held.shape[-1] == new.shape[-1]
-        and held.dtype == new.dtype
-        and held.device == new.device
-    )
+    def _same_layout(self, new: torch.Tensor) -> bool:
+        held = self._data
+        assert held is not None
+        width = held.shape[-2] if self.transposed else held.shape[-1]
+        return (
+            held.shape[:SEQ_DIM] == new.shape[:SEQ_DIM]
+            and width == new.shape[-1]
+            and (self.dtype is not None or held.dtype == new.dtype)
+            and held.device == new.device
+        )

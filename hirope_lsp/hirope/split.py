@@ -40,6 +40,22 @@ def default_window(train_length: int) -> int:
     return max(1, int(train_length * DEFAULT_WINDOW_RATIO))
 
 
+def fitted_unit_scale(unit_span: int, window: int, train_length: int, cap: int = DEFAULT_UNIT_SCALE) -> int:
+    """The largest G <= cap with W - 1 + G * unit_span <= train_length - 1, and at least 1.
+
+    unit_span = u_last - u_first of a prompt: the farthest pair's slow bands then see at most the training
+    window's last position, whatever the prompt's length. No unit boundary (span 0) leaves G = cap; a window
+    at or beyond the training window leaves no room, so G = 1.
+    """
+    if unit_span < 0 or window < 1 or train_length < 1 or cap < 1:
+        raise ValueError(
+            f"need unit_span >= 0 and window, train_length, cap >= 1; got {unit_span}, {window}, {train_length}, {cap}"
+        )
+    if unit_span == 0:
+        return cap
+    return max(1, min(cap, (train_length - window) // unit_span))
+
+
 @dataclass(frozen=True)
 class HiropeGeometry:
     """What the attention needs besides positions: window W, split band K, and the far-rule options.
@@ -51,6 +67,9 @@ class HiropeGeometry:
     It must be at least W, so that a prompt within the window stays the stock model exactly.
     drop_far: far pairs get no attention (a sliding window of W), the limit of discounting the far context;
     an evaluation baseline for the far rule, not a HiRoPE setting.
+    local_fast: a far pair's fast bands see the difference of within-unit offsets,
+    (t_i - s(u_i)) - (t_j - s(u_j)) with s(u) the first token of unit u, instead of t_i - t_j (the HiRoPE
+    paper's token-within-function level); an evaluation variant, off in the engine.
     """
 
     window: int
@@ -58,6 +77,7 @@ class HiropeGeometry:
     unit_scale: int = 1
     logn_length: int | None = None
     drop_far: bool = False
+    local_fast: bool = False
 
     def __post_init__(self) -> None:
         if self.window < 1:
@@ -68,3 +88,8 @@ class HiropeGeometry:
             raise ValueError(f"unit scale must be >= 1, got {self.unit_scale}")
         if self.logn_length is not None and self.logn_length < self.window:
             raise ValueError(f"logn length must be at least the window ({self.window}), got {self.logn_length}")
+
+    @property
+    def far_turned_from(self) -> int:
+        """The first band that far queries and keys turn beyond the stock rotation: K, or 0 with local_fast."""
+        return 0 if self.local_fast else self.split

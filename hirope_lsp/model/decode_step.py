@@ -1,21 +1,25 @@
-"""A lean one-token forward for the Llama-like families (Llama, Mistral, Qwen2, Qwen3): the decode step.
+"""A lean forward of a few tokens for the Llama-like families (Llama, Mistral, Qwen2, Qwen3): decode steps
+and a prompt's last few tokens.
 
 On a CPU a decode step of a small model is bound by reading the weights and by Python: transformers'
 forward runs ~100 small operations per layer (module calls, casts, mask and position bookkeeping),
 which cost SmolLM2-135M ~15 ms of a ~40 ms step. This runs the same arithmetic with ~20 operations a
 layer, in the spirit of gpt-fast: q/k/v and gate/up fused into one matrix each, copied once in the decode
-precision (float16 by default: this CPU's half-precision matrix-vector kernels read half the bytes at
-fp32 speed), `F.rms_norm`, one rotary call for q and k together. Attention is the very function
-transformers calls (`hirope_attention`, with its far keys), over the same KV cache, so a step here and
-a step through transformers' forward leave the same cache behind; tests pin the logits against it.
+format (model/packed.py: 4-bit groups where the model is 4-bit already, else float16), `F.rms_norm`,
+one rotary call for q and k together. Attention is the very function transformers calls
+(`hirope_attention`, with its far keys), over the same KV cache, so tokens run here and tokens run
+through transformers' forward leave the same cache behind; tests pin the logits against it.
 
-Multi-token forwards (prefill) keep transformers' forward and the full-precision weights: a half
-matrix-matrix product is ~10x slower than fp32 on a CPU without half arithmetic.
+It takes a few tokens at once as well as one (the engine runs a prompt's last 1-8 tokens here, so that a
+keystroke recomputes them on the decode weights; engine.py). Long forwards (prefill) keep transformers'
+forward and the full-precision weights: a half or 4-bit matrix-matrix product with many rows is slower
+than fp32 on a CPU without half arithmetic.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +68,10 @@ class DecodeStep:
         self.final_norm = decoder.norm.weight
         self.head = decode_weight([model.lm_head.weight], None, self.format)
         self.layers = [self._layer(layer) for layer in decoder.layers]
+        # Normed activations and attention's output go to the products in the precision they read (no copy
+        # there); the residual stream, q/k and the gated activation keep the model's precision.
+        read = {layer.out.activations for layer in self.layers}
+        self.attention_output: torch.dtype | None = read.pop() if len(read) == 1 else None
 
     def _layer(self, layer: Any) -> _Layer:  # a decoder layer of one of FAMILIES
         attention, mlp = layer.self_attn, layer.mlp
@@ -82,42 +90,49 @@ class DecodeStep:
             k_norm=None if k_norm is None else k_norm.weight,
         )
 
-    def __call__(self, token: int, cache: GrowingCache, hirope: HiropeState | None) -> torch.Tensor:
-        """The logits of `token` at position t = the cache's length; the cache gains its keys and values."""
-        position = cache.get_seq_length()
-        x = self.embedding[token].view(1, 1, -1)  # [B, S, hidden], the model's precision
-        cos, sin = self.rotary(x, torch.tensor([[position]]))  # [1, 1, D] each, attention scaling included
-        q_rows, k_rows = self.heads, self.kv_heads
+    def __call__(self, tokens: Sequence[int], cache: GrowingCache, hirope: HiropeState | None) -> torch.Tensor:
+        """The logits ([vocab], float32) of the last of `tokens`, which follow the cache's tokens (a decode
+        step, or a prompt's last few tokens); the cache gains their keys and values."""
+        return self.logits(self.hidden(tokens, cache, hirope)[-1])
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The logits ([vocab], float32) of one token's final hidden state ([hidden], from `hidden`)."""
+        return self.head(hidden).float()
+
+    def hidden(self, tokens: Sequence[int], cache: GrowingCache, hirope: HiropeState | None) -> torch.Tensor:
+        """The final (normed) hidden states of `tokens` ([S, hidden]), which follow the cache's tokens; the
+        cache gains their keys and values. The output head is `logits`, for the rows that are needed."""
+        count, start = len(tokens), cache.get_seq_length()
+        x = self.embedding[torch.tensor(tokens)].view(1, count, -1)  # [B, S, hidden], the model's precision
+        positions = torch.arange(start, start + count).view(1, count)
+        cos, sin = self.rotary(x, positions)  # [1, S, D] each, attention scaling included
+        half = self.head_dim // 2  # rotate-half: x * cos + cat(-x2, x1) * sin = x * cos + roll(x) * cat(-sin1, sin2)
+        cos, sin = cos.view(count, 1, -1), torch.cat((-sin[..., :half], sin[..., half:]), dim=-1).view(count, 1, -1)
+        q_rows, k_rows, dim = self.heads, self.kv_heads, self.head_dim
         for index, layer in enumerate(self.layers):
-            h = F.rms_norm(x, (x.shape[-1],), layer.input_norm, self.eps)
-            qkv = layer.qkv(h).view(-1, self.head_dim)
-            q, k, v = torch.split(qkv, [q_rows, k_rows, k_rows])  # [heads, D] each
+            h = F.rms_norm(x, (x.shape[-1],), layer.input_norm, self.eps).to(layer.qkv.activations)
+            qkv = layer.qkv(h).to(x.dtype).view(count, -1, dim)
+            q, k, v = torch.split(qkv, [q_rows, k_rows, k_rows], dim=1)  # [S, heads, D] each
             if layer.q_norm is not None and layer.k_norm is not None:
-                q = F.rms_norm(q, (self.head_dim,), layer.q_norm, self.eps)
-                k = F.rms_norm(k, (self.head_dim,), layer.k_norm, self.eps)
-            qk = _rotate(torch.cat((q, k)), cos[0], sin[0])  # q and k in one go: [Hq + Hkv, D]
-            keys, values = cache.update(qk[q_rows:].view(1, k_rows, 1, -1), v.view(1, k_rows, 1, -1), index)
+                q = F.rms_norm(q, (dim,), layer.q_norm, self.eps)
+                k = F.rms_norm(k, (dim,), layer.k_norm, self.eps)
+            qk = torch.cat((q, k), dim=1)  # q and k turned in one go: [S, heads, D]
+            qk = (qk * cos + qk.roll(half, dims=-1) * sin).transpose(0, 1)
+            keys, values = cache.update(qk[q_rows:].unsqueeze(0), v.transpose(0, 1).unsqueeze(0), index)
             attended, _ = hirope_attention(
                 layer.attention,
-                qk[:q_rows].view(1, q_rows, 1, -1),
+                qk[:q_rows].unsqueeze(0),
                 keys,
                 values,
                 None,
                 scaling=float(layer.attention.scaling),
                 hirope=hirope,
-            )  # [B, 1, Hq, D]
-            x = x + layer.out(attended.reshape(1, 1, -1).to(x.dtype))
-            h = F.rms_norm(x, (x.shape[-1],), layer.post_norm, self.eps)
-            gate, up = layer.gate_up(h).chunk(2, dim=-1)
+            )  # [B, S, Hq, D]
+            x = x + layer.out(attended.reshape(1, count, -1).to(layer.out.activations))  # promoted to x's precision
+            h = F.rms_norm(x, (x.shape[-1],), layer.post_norm, self.eps).to(layer.gate_up.activations)
+            gate, up = layer.gate_up(h).to(x.dtype).chunk(2, dim=-1)  # silu * up in bfloat16 cost 0.1% in loss
             x = x + layer.down(F.silu(gate) * up)
-        x = F.rms_norm(x, (x.shape[-1],), self.final_norm, self.eps)
-        return self.head(x.view(-1)).float()
-
-
-def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate-half RoPE of rows x ([rows, D]) by one position's cos and sin ([1, D])."""
-    half = x.shape[-1] // 2
-    return x * cos + torch.cat((-x[:, half:], x[:, :half]), dim=-1) * sin
+        return F.rms_norm(x[0], (x.shape[-1],), self.final_norm, self.eps)
 
 
 def unsupported_reason(model: torch.nn.Module) -> str | None:

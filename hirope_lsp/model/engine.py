@@ -33,18 +33,24 @@ from hirope_lsp.model.decode_weights import set_decode_weights
 from hirope_lsp.model.healing import TokenHealer
 from hirope_lsp.model.kv_cache import GrowingCache
 from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.lookup import Lookup
 from hirope_lsp.model.packed import Format
 from hirope_lsp.model.rope import RopeFacts, enable_hirope
 from hirope_lsp.model.stops import StopRule
 
 PREFILL_CHUNK = 1024  # tokens per prefill forward: bounds activation memory and cancellation latency
 MAIN = "main"  # the slot requests use unless they name another
-# Forwards of at most this many tokens (decode steps, a request's re-typed tail) run on `decode_threads`
-# threads, 1 by default. They are bound by reading the weights: on an idle 2-core CPU a step at 2k took
-# 40-44 ms on one thread against 46-51 ms on two (with OMP_WAIT_POLICY=PASSIVE, which the CLI sets) and
-# ~35 ms on two spinning threads, which cost 10-50x as soon as another program keeps a core busy
-# (440-2,600 ms a step; docs/BENCHMARKS.md).
+# A prompt's last 1..SMALL_FORWARD tokens run on the lean decode step (decode_step.py), the rest through
+# transformers' forward on the full-precision weights; only the latter are reused by later requests
+# (`full_precision_end`). Forwards of at most this many tokens (decode steps, a prompt's tail, a request's
+# re-typed tokens) run on `decode_threads` threads, 1 by default. They are bound by reading the weights:
+# on an idle 2-core CPU a step at 2k took 40-44 ms on one thread against 46-51 ms on two (with
+# OMP_WAIT_POLICY=PASSIVE, which the CLI sets) and ~35 ms on two spinning threads, which cost 10-50x as
+# soon as another program keeps a core busy (440-2,600 ms a step; docs/BENCHMARKS.md).
 SMALL_FORWARD = 8
+# Tokens guessed by prompt lookup that run with a decode step (lookup.py). A step of 1 + 3 tokens cost
+# ~1.4x a step of one at 2k on this CPU (docs/BENCHMARKS.md).
+GUESS_TOKENS = 3
 
 RopeMode = Literal["hirope", "flat"]
 StopReason = Literal["eos", "stop", "max_tokens", "cancelled"]
@@ -78,10 +84,17 @@ class Engine:
         rope: RopeSettings | None = None,
         decode_dtype: Format | None = "int4",
         decode_threads: int | None = 1,
+        value_dtype: torch.dtype | None = None,
+        guess_tokens: int = GUESS_TOKENS,
     ) -> None:
-        """decode_dtype: format of the weight copies for single-token steps (model/packed.py; None: the
+        """decode_dtype: format of the weight copies for the lean forwards (model/packed.py; None: the
         model's own precision);
-        decode_threads: torch threads for forwards of at most SMALL_FORWARD tokens (None: torch's own)."""
+        decode_threads: torch threads for forwards of at most SMALL_FORWARD tokens (None: torch's own);
+        guess_tokens: at most this many tokens guessed by prompt lookup run with each decode step (lookup.py;
+        0: none);
+        value_dtype: precision of the cached values (kv_cache.py). None: bfloat16 where the lean step's out
+        products read bfloat16 (int4 weights: attention's output is rounded to bfloat16 for them anyway,
+        and a step's products over bfloat16 values ran at twice the speed), else the model's."""
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.name = loaded.name
@@ -90,6 +103,9 @@ class Engine:
         # over half-precision copies of the linear layers (decode_weights.py).
         set_decode_weights(self.model, None)
         self._step: DecodeStep | None = decode_step(self.model, decode_dtype)
+        # Without a lean step a one-token forward runs on the decode copies (decode_weights.py): then only the
+        # prompt's last token is a decode-weight token, and no full-precision forward may be a lone token.
+        self._tail = SMALL_FORWARD if self._step is not None else 1
         if self._step is None:  # transformers' forward takes no packed weights: int4 falls back to float16
             set_decode_weights(self.model, torch.float16 if decode_dtype == "int4" else decode_dtype)
         self.rope = rope or RopeSettings()
@@ -99,10 +115,22 @@ class Engine:
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
         self.decode_threads = decode_threads
+        if value_dtype is None and self._step is not None and self._step.attention_output == torch.bfloat16:
+            value_dtype = torch.bfloat16
+        self.value_dtype = value_dtype
+        self.guess_tokens = guess_tokens
 
     @property
     def train_length(self) -> int:
         return self.facts.train_length
+
+    def full_precision_end(self, length: int) -> int:
+        """How many leading tokens of a `length`-token prompt run on the full-precision weights: all but the
+        last 1..SMALL_FORWARD, cut at a multiple of SMALL_FORWARD, so that typing at the end of a prompt
+        moves the cut once every SMALL_FORWARD tokens. The rest run on the lean decode step. The cut
+        depends on the length alone, so a warm request and a cold one compute every token the same way."""
+        final = length - 1
+        return final - final % self._tail
 
     def complete(
         self,
@@ -128,7 +156,7 @@ class Engine:
             units = positions.extend(max_tokens)  # generated tokens stay in the cursor's unit
             unit_tensor = torch.tensor(units.unit, dtype=torch.long)
             started = time.perf_counter()
-            reused = cache.crop_to_common_prefix(ids, units)
+            reused = cache.crop_to_common_prefix(ids, units, self._reusable_limit(len(ids)))
             logits = self._prefill(cache, list(ids), units, unit_tensor, reused, cancelled, PREFILL_CHUNK)
             prefilled = time.perf_counter()
             if logits is None:
@@ -148,32 +176,37 @@ class Engine:
         slot: str = MAIN,
         chunk: int = PREFILL_CHUNK,
     ) -> int:
-        """Compute the cache of `slot` for all of the prompt but its last token, in chunks of at most
-        `chunk` tokens, checking `cancel` between them; return how many leading tokens it now holds
-        (what it computed before a cancellation stays)."""
+        """Compute the cache of `slot` for the prompt's full-precision part (`full_precision_end`), in chunks
+        of at most `chunk` tokens, checking `cancel` between them; return how many leading tokens it now
+        holds (what it computed before a cancellation stays)."""
         if not ids or len(ids) != len(positions):
             raise ValueError(f"need a non-empty prompt with one position per token ({len(ids)} ids, {len(positions)})")
         cancelled = cancel or (lambda: False)
         with self._lock, torch.inference_mode():
             cache = self._slot(slot)
             unit_tensor = torch.tensor(positions.unit, dtype=torch.long)
-            reused = cache.crop_to_common_prefix(ids, positions)
+            reused = cache.crop_to_common_prefix(ids, positions, self._reusable_limit(len(ids)))
             self._prefill(cache, list(ids), positions, unit_tensor, reused, cancelled, max(chunk, 2), last=False)
             return cache.reusable
 
     def cached_tokens(self, ids: Sequence[int], positions: Positions, slot: str = MAIN) -> int:
         """How many leading tokens of the prompt `slot` holds, reusable as they are (it changes nothing)."""
         with self._lock:
-            return self._slot(slot).common_prefix(ids, positions)
+            return self._slot(slot).common_prefix(ids, positions, self._reusable_limit(len(ids)))
 
     def swap(self, first: str, second: str) -> None:
         """Exchange the caches of two slots."""
         with self._lock:
             self._slots[first], self._slots[second] = self._slot(second), self._slot(first)
 
+    def _reusable_limit(self, length: int) -> tuple[int, bool]:
+        """(at most how many cached tokens a `length`-token prompt may reuse, whether the full-precision
+        tokens after the reused ones may be a lone token)."""
+        return self.full_precision_end(length), self._step is not None
+
     def _slot(self, name: str) -> _Slot:
         if name not in self._slots:
-            self._slots[name] = _Slot()
+            self._slots[name] = _Slot(self.value_dtype)
         return self._slots[name]
 
     def _decode(
@@ -187,27 +220,56 @@ class Engine:
         unit_tensor: torch.Tensor,
         cancelled: Callable[[], bool],
     ) -> tuple[str, list[int], StopReason]:
-        """Greedy steps from the prompt's last logits: the kept text, the generated ids, why it ended."""
+        """Greedy steps from the prompt's last logits: the kept text, the generated ids, why it ended.
+
+        With prompt lookup (lookup.py; lean step only) a step runs the chosen token together with a guess of
+        the next few; a guessed token that greedy decoding then chooses comes with its forward done."""
         generated: list[int] = []
         text = raw = ""  # raw: everything generated, the healed prefix included
-        for _ in range(max_tokens):
-            if len(raw) < len(healed):
-                logits = self._constrain(logits, healed[len(raw) :])
-            token = int(logits.argmax())
-            if token in self.stop_ids:
-                return stop.finish(text), generated, "eos"
-            generated.append(token)
-            raw = self.tokenizer.decode(generated, skip_special_tokens=True)
-            text = raw[len(healed) :]
-            cut = stop.cut(text)
-            if cut is not None:
-                return cut, generated, "stop"
-            if len(generated) == max_tokens:
-                break
-            if cancelled():
-                return text, generated, "cancelled"
-            logits = self._forward(cache, [token], units, unit_tensor)
-        return stop.finish(text), generated, "max_tokens"
+        lookup = Lookup(cache.ids, max_tokens) if self.guess_tokens and self._step is not None else None
+        ahead: list[tuple[int, torch.Tensor]] = []  # guessed tokens already in the cache, with their hidden states
+        try:
+            for _ in range(max_tokens):
+                token = self._choose(logits, healed[len(raw) :])
+                if token in self.stop_ids:
+                    return stop.finish(text), generated, "eos"
+                generated.append(token)
+                raw = self.tokenizer.decode(generated, skip_special_tokens=True)
+                text = raw[len(healed) :]
+                cut = stop.cut(text)
+                if cut is not None:
+                    return cut, generated, "stop"
+                if len(generated) == max_tokens:
+                    break
+                if cancelled():
+                    return text, generated, "cancelled"
+                if lookup is not None:
+                    lookup.append(token)
+                if ahead and ahead[0][0] == token and self._step is not None:
+                    logits = self._step.logits(ahead.pop(0)[1])
+                    continue
+                cache.drop(len(ahead))
+                guess = [] if lookup is None else lookup.guess(min(self.guess_tokens, max_tokens - len(generated)))
+                logits, ahead = self._step_with_guess(cache, token, guess, units, unit_tensor)
+            return stop.finish(text), generated, "max_tokens"
+        finally:
+            cache.drop(len(ahead))  # wrong guesses leave no trace
+
+    def _step_with_guess(
+        self, cache: _Slot, token: int, guess: list[int], units: Positions, unit_tensor: torch.Tensor
+    ) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
+        """Run `token` and the guessed tokens after it in one forward: the logits after `token`, and each
+        guessed token with its hidden state (whose logits follow it)."""
+        if not guess or self._step is None:
+            return self._forward(cache, [token], units, unit_tensor, lean=True), []
+        hidden = self._forward(cache, [token, *guess], units, unit_tensor, lean=True, rows=True)
+        return self._step.logits(hidden[0]), list(zip(guess, hidden[1:], strict=True))
+
+    def _choose(self, logits: torch.Tensor, healing: str) -> int:
+        """The greedy token, among those that go on with `healing` (the rest of the healed text) if any."""
+        if healing:
+            logits = self._constrain(logits, healing)
+        return int(logits.argmax())
 
     def _constrain(self, logits: torch.Tensor, remaining: str) -> torch.Tensor:
         allowed = self._healer.allowed(remaining)
@@ -246,23 +308,33 @@ class Engine:
         chunk: int,
         last: bool = True,
     ) -> torch.Tensor | None:
-        """Run ids[start:]: all but the last token in even chunks of at most `chunk`, then (if `last`) the
-        last token alone, as decode steps run, so that warm and cold runs compute every token the same way."""
-        final = len(ids) - 1
-        chunks = -(-(final - start) // chunk)  # ceil; even sizes, so no chunk is a lone token
-        bounds = [start + (final - start) * k // chunks for k in range(chunks + 1)] if chunks else [start]
-        for begin, end in itertools.pairwise(bounds):
+        """Run ids[start:]: the full-precision part (up to `full_precision_end`) in even chunks of at most
+        `chunk`, then (if `last`) the rest in one lean forward, whose last logits it returns."""
+        end = self.full_precision_end(len(ids))
+        chunks = -(-(end - start) // chunk)  # ceil; even sizes, so no chunk is a lone token if it can help
+        bounds = [start + (end - start) * k // chunks for k in range(chunks + 1)] if chunks else [start]
+        for begin, stop in itertools.pairwise(bounds):
             if begin > start and cancelled():
                 return None
-            self._forward(cache, ids[begin:end], units, unit_tensor)
-            if end - begin > 1:
-                cache.reusable = end
-        if not last or (final > start and cancelled()):
+            self._forward(cache, ids[begin:stop], units, unit_tensor, lean=False)
+            if stop - begin > 1 or self._step is not None:  # else it ran on the decode copies
+                cache.reusable = stop
+        if not last or (end > start and cancelled()):
             return None
-        return self._forward(cache, ids[final:], units, unit_tensor)
+        return self._forward(cache, ids[end:], units, unit_tensor, lean=True)
 
-    def _forward(self, cache: _Slot, new_ids: list[int], units: Positions, unit_tensor: torch.Tensor) -> torch.Tensor:
-        """Run `new_ids` after the slot's cached tokens; return the logits of the last one ([vocab])."""
+    def _forward(
+        self,
+        cache: _Slot,
+        new_ids: list[int],
+        units: Positions,
+        unit_tensor: torch.Tensor,
+        lean: bool,
+        rows: bool = False,
+    ) -> torch.Tensor:
+        """Run `new_ids` after the slot's cached tokens, on the lean step (`lean`, where the model has one)
+        or transformers' forward; return the logits of the last one ([vocab]), or with `rows` (lean step
+        only) the final hidden states of all of them ([S, hidden])."""
         held = len(cache.ids)
         total = held + len(new_ids)
         state = None
@@ -272,8 +344,10 @@ class Engine:
         if len(new_ids) <= SMALL_FORWARD and self.decode_threads is not None:
             torch.set_num_threads(self.decode_threads)
         try:
-            if len(new_ids) == 1 and self._step is not None:
-                logits = self._step(new_ids[0], cache.kv, state)
+            if rows and lean and self._step is not None:
+                logits = self._step.hidden(new_ids, cache.kv, state)
+            elif lean and self._step is not None:
+                logits = self._step(new_ids, cache.kv, state)
             else:
                 output = self.model(
                     torch.tensor([new_ids]), cache=cache.kv, use_cache=True, logits_to_keep=1, hirope=state
@@ -292,35 +366,45 @@ class Engine:
 class _Slot:
     """One cached prefix: the KV cache, HiRoPE's far keys, and the ids and units they were computed for."""
 
-    def __init__(self) -> None:
+    def __init__(self, value_dtype: torch.dtype | None) -> None:
+        self.value_dtype = value_dtype
         self.clear()
 
     def clear(self) -> None:
-        self.kv = GrowingCache()
+        self.kv = GrowingCache(self.value_dtype)
         self.far_keys = FarKeyCache()
         self.ids: list[int] = []
         self.units: list[int] = []
-        self.reusable = 0  # leading cached tokens computed by multi-token forwards
+        self.reusable = 0  # leading cached tokens computed on the full-precision weights
 
-    def common_prefix(self, ids: Sequence[int], units: Positions) -> int:
+    def common_prefix(self, ids: Sequence[int], units: Positions, limit: tuple[int, bool]) -> int:
         """The longest reusable cached prefix whose ids and units match the prompt's.
 
-        Only tokens computed by multi-token forwards are reusable (single-token steps use the decode
-        weights: decode_step.py, or decode_weights.py for other families), and a cold run computes all
-        but the last prompt token that way; so at least the last token is recomputed, and never a lone
-        token before it.
+        limit: (end, lone_ok) from Engine._reusable_limit. Only tokens computed on the full-precision
+        weights are reusable, and only up to `end`, the prompt's own full-precision part: a cold run
+        computes the tokens after it on the decode weights, so a warm one recomputes them. Without
+        `lone_ok` (no lean step: a one-token forward runs on the decode copies) it never leaves a lone
+        full-precision token to compute.
         """
-        limit = min(self.reusable, len(ids) - 1)
+        end, lone_ok = limit
         keep = 0
-        while keep < limit and self.ids[keep] == ids[keep] and self.units[keep] == units.unit[keep]:
+        while keep < min(self.reusable, end) and self.ids[keep] == ids[keep] and self.units[keep] == units.unit[keep]:
             keep += 1
-        if keep == len(ids) - 2 and keep > 0:
+        if not lone_ok and keep == end - 1 and keep > 0:
             keep -= 1  # recompute two tokens rather than one alone
         return keep
 
-    def crop_to_common_prefix(self, ids: Sequence[int], units: Positions) -> int:
+    def drop(self, count: int) -> None:
+        """Forget the last `count` cached tokens (guessed ones that greedy decoding did not choose)."""
+        if count:
+            keep = len(self.ids) - count
+            self.kv.truncate(keep)
+            self.far_keys.crop(keep)
+            del self.ids[keep:], self.units[keep:]
+
+    def crop_to_common_prefix(self, ids: Sequence[int], units: Positions, limit: tuple[int, bool]) -> int:
         """Keep only the common prefix (see common_prefix); return its length."""
-        keep = self.common_prefix(ids, units)
+        keep = self.common_prefix(ids, units, limit)
         self.reusable = keep
         self.kv.truncate(keep)
         self.far_keys.crop(keep)

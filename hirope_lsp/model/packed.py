@@ -27,11 +27,13 @@ GROUP = 32  # weights per 4-bit group along the input dimension (GGUF Q4_0/Q4_1 
 
 
 class DecodeWeight:
-    """y = x W^T + b for activations x [..., K] of any precision; y in x's precision."""
+    """y = x W^T + b for activations x [..., K] of any precision; y in x's precision. `activations` is the
+    precision the product reads: activations given in it are not copied."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype) -> None:
         self.weight = weight.detach().to(dtype).contiguous()  # no copy when it is in that precision already
         self.bias = None if bias is None else bias.detach().to(dtype)
+        self.activations = dtype
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x.to(self.weight.dtype), self.weight, self.bias).to(x.dtype)
@@ -64,6 +66,7 @@ class Int4Weight(DecodeWeight):
         self.scales_and_zeros = scales_and_zeros.to(torch.bfloat16).contiguous()  # the kernel reads it densely
         self.bias = None if bias is None else bias.detach().to(torch.bfloat16)
         self.shape = (out_features, in_features)
+        self.activations = torch.bfloat16
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.shape[1]).to(torch.bfloat16)

@@ -124,7 +124,7 @@ class ContextGrowth:
         held = engine.prefill(prompt.ids, prompt.positions, cancelled, slot=GROW, chunk=chunk)
         if held - before >= 2 * chunk:
             self._tokens_per_second = (held - before) / (time.perf_counter() - started)
-        if held < len(prompt.ids) - 1 or cancelled():
+        if held < engine.full_precision_end(len(prompt.ids)) or cancelled():
             return False  # stopped by a request; what it computed stays in the slot for the next try
         limit_ms = tiers.settings.prompt.latency_ms
         line_ms = None

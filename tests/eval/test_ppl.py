@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from hirope_lsp.eval.corpus import GROUPS, group_sequence
 from hirope_lsp.eval.ppl import Method, run, table, target_scores
 from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
 from hirope_lsp.model.loader import LoadedModel
@@ -95,7 +96,13 @@ def test_method_names_parse_to_variants() -> None:
     assert Method.parse("hirope", None, None).unit_scale == DEFAULT_UNIT_SCALE  # the server's far rule
     assert Method.parse("hirope-w8192-g1", None, None).unit_scale == 1
     assert Method.parse("hirope-nofar", None, None).drop_far
-    for wrong in ("alibi", "hirope-", "hirope-g", "hirope-w4096-x", "hirope-sx", "yarn-w512"):
+    assert Method.parse("hirope-w6144-gfit", None, None) == Method(
+        "hirope-w6144-gfit", "hirope", 6144, None, DEFAULT_UNIT_SCALE, fit_unit_scale=True
+    )
+    assert Method.parse("hirope-g48-gfit", None, None).unit_scale == 48  # gG is then the cap
+    assert not Method.parse("hirope-w6144-g24", None, None).fit_unit_scale
+    assert Method.parse("hirope-w6144-gfit-local", None, None).local_fast
+    for wrong in ("alibi", "hirope-", "hirope-g", "hirope-w4096-x", "hirope-sx", "hirope-gfitx", "yarn-w512"):
         with pytest.raises(ValueError, match="unknown method"):
             Method.parse(wrong, 512, None)
 
@@ -105,7 +112,7 @@ def test_far_rule_options_reach_the_geometry(tiny: LoadedModel, tmp_path: Path) 
         tmp_path,
         lengths=[256],
         samples=1,
-        methods=["hirope-w32-g1", "hirope-w32", "hirope-w32-g8", "hirope-w32-g1-logn"],
+        methods=["hirope-w32-g1", "hirope-w32", "hirope-w32-g8", "hirope-w32-g1-logn", "hirope-w32-g1-local"],
         variants=False,
         score_tokens=32,
         truncate_chunk=16,
@@ -118,6 +125,8 @@ def test_far_rule_options_reach_the_geometry(tiny: LoadedModel, tmp_path: Path) 
     loss = {name: method["by_length"]["256"]["all"]["loss"] for name, method in methods.items()}
     assert len({loss["hirope-w32-g1"], loss["hirope-w32"], loss["hirope-w32-g8"]}) == 3  # G changes the scores
     assert loss["hirope-w32-g1-logn"] != loss["hirope-w32-g1"]
+    assert methods["hirope-w32-g1-local"]["local_fast"] and not methods["hirope-w32-g1"]["local_fast"]
+    assert loss["hirope-w32-g1-local"] != loss["hirope-w32-g1"]
 
 
 def test_methods_run_without_flat_compute_their_own_in_window_scores(tiny: LoadedModel, tmp_path: Path) -> None:
@@ -152,3 +161,34 @@ def test_first_group_picks_which_samples_run(tiny: LoadedModel, tmp_path: Path) 
     assert [s["name"] for s in run(args, tiny)["sequences"]] == ["email"]
     with pytest.raises(ValueError, match="--first-group"):
         run(eval_args(tmp_path, **{**vars(args), "first_group": 8}), tiny)
+
+
+def test_gfit_fits_the_unit_scale_to_each_sequence_and_records_it(tiny: LoadedModel, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[256],
+        samples=2,
+        methods=["hirope-w32-g24", "hirope-w32-g16", "hirope-w32-gfit", "hirope-w32-g8-gfit", "truncate"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=1200,
+    )
+    methods = run(args, tiny)["methods"]
+    # The tiny model's window N = 64 and W = 32 leave 32 slow-band positions beyond the window: G = 32 // span.
+    tokenize = lambda text: list(tiny.tokenizer.encode(text, add_special_tokens=False))  # noqa: E731
+    spans = []
+    for group in GROUPS[:2]:
+        units = group_sequence(group, tokenize, 1200).window(1200, 256)[1].unit
+        spans.append(units[-1] - units[0])
+    assert spans == [1, 2]  # asyncio's last 256 tokens span two units, email's three
+    fitted, capped = methods["hirope-w32-gfit"], methods["hirope-w32-g8-gfit"]
+    assert fitted["unit_scale_fit"] is True and methods["hirope-w32-g16"]["unit_scale_fit"] is False
+    assert fitted["unit_scale"] == DEFAULT_UNIT_SCALE and capped["unit_scale"] == 8  # the caps
+    assert fitted["by_length"]["256"]["unit_scales"] == [24, 16]  # min(24, 32 // 1), min(24, 32 // 2)
+    assert capped["by_length"]["256"]["unit_scales"] == [8, 8]
+    assert methods["hirope-w32-g16"]["by_length"]["256"]["unit_scales"] == [16, 16]
+    assert methods["truncate"]["by_length"]["256"]["unit_scales"] is None
+    ppl = {name: method["by_length"]["256"]["per_sample_last_ppl"] for name, method in methods.items()}
+    assert ppl["hirope-w32-gfit"] == [ppl["hirope-w32-g24"][0], ppl["hirope-w32-g16"][1]]  # each sample's G
+    assert ppl["hirope-w32-g24"][1] != ppl["hirope-w32-g16"][1]

@@ -39,11 +39,13 @@ def reference(
     unit_scale: int = 1,
     logn_length: int | None = None,
     drop_far: bool = False,
+    local_fast: bool = False,
 ) -> torch.Tensor:
     """Every pair (i, j <= i) rotated explicitly in float64: q [Hq, T, D] raw, k/v [Hkv, T, D] raw.
 
     Far slow bands at unit_scale * (u_i - u_j) + window - 1; with logn_length N, query i's scores times
-    max(1, ln(i + 1) / ln(N)); with drop_far, far pairs get no attention.
+    max(1, ln(i + 1) / ln(N)); with drop_far, far pairs get no attention; with local_fast, far fast bands at
+    (i - s(u_i)) - (j - s(u_j)), s(u) the first token of unit u.
     """
     q, k, v, inv_freq = q.double(), k.double(), v.double(), inv_freq.double()
     heads, length, dim = q.shape
@@ -51,6 +53,8 @@ def reference(
     half = dim // 2
     out = torch.zeros_like(q)
     slow = torch.arange(half) >= split
+    first = {int(u): units.tolist().index(int(u)) for u in units}  # s(u)
+    local = [t - first[int(units[t])] if local_fast else t for t in range(length)]
     for i in range(length):
         scores = torch.full((heads, length), -torch.inf, dtype=torch.float64)
         for j in range(i + 1):
@@ -59,8 +63,8 @@ def reference(
             if i - j < window:
                 p_i, p_j = torch.full((half,), float(i)), torch.full((half,), float(j))
             else:
-                p_i = torch.where(slow, float(unit_scale * units[i] + window - 1), float(i)).double()
-                p_j = torch.where(slow, float(unit_scale * units[j]), float(j)).double()
+                p_i = torch.where(slow, float(unit_scale * units[i] + window - 1), float(local[i])).double()
+                p_j = torch.where(slow, float(unit_scale * units[j]), float(local[j])).double()
             q_i = rotate(q[:, i : i + 1], p_i[None].double(), inv_freq)[:, 0]
             k_j = rotate(k[:, j : j + 1], p_j[None].double(), inv_freq)[:, 0]
             scores[:, j] = (q_i * k_j.repeat_interleave(groups, 0)).sum(-1) * scale
@@ -192,3 +196,52 @@ def test_dropping_far_pairs_is_a_sliding_window(monkeypatch: pytest.MonkeyPatch,
         FakeLayer(), q_stock[None, :, -1:], k_stock[None], v[None], None, scaling=scale, hirope=state
     )  # a decode step
     torch.testing.assert_close(last[0, 0].double(), expected[:, -1], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("window", "split", "block", "unit_scale"), [(8, 3, 5, 3), (13, 6, 128, 1), (5, 8, 3, 2)])
+def test_local_fast_bands_match_float64_reference(
+    monkeypatch: pytest.MonkeyPatch, window: int, split: int, block: int, unit_scale: int
+) -> None:
+    """Far pairs' fast bands at within-unit offsets, in prefill and in decode steps with the far-key cache."""
+    monkeypatch.setattr(attention, "QUERY_BLOCK", block)
+    q, k, v, q_stock, k_stock, units, inv_freq = setup()
+    scale = q.shape[-1] ** -0.5
+    geometry = HiropeGeometry(window, split, unit_scale, local_fast=True)
+    expected = reference(q, k, v, units, window, split, inv_freq, scale, unit_scale, local_fast=True)
+    state = HiropeState(units, inv_freq, geometry)
+    out, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, scaling=scale, hirope=state)
+    torch.testing.assert_close(out[0].transpose(0, 1).double(), expected, atol=1e-5, rtol=1e-5)
+    if split < q.shape[-1] // 2:  # the fast bands' offsets change the far scores
+        plain = reference(q, k, v, units, window, split, inv_freq, scale, unit_scale)
+        assert not torch.allclose(plain, expected, atol=1e-3)
+    far_keys, prefix = FarKeyCache(), 24
+    first, _ = hirope_attention(
+        FakeLayer(),
+        q_stock[None, :, :prefix],
+        k_stock[None, :, :prefix],
+        v[None, :, :prefix],
+        None,
+        scale,
+        hirope=HiropeState(units[:prefix], inv_freq, geometry, far_keys),
+    )
+    outputs = [first[0]]
+    for i in range(prefix, q.shape[1]):
+        step, _ = hirope_attention(
+            FakeLayer(),
+            q_stock[None, :, i : i + 1],
+            k_stock[None, :, : i + 1],
+            v[None, :, : i + 1],
+            None,
+            scale,
+            hirope=HiropeState(units[: i + 1], inv_freq, geometry, far_keys),
+        )
+        outputs.append(step[0])
+    got = torch.cat(outputs, 0).transpose(0, 1).double()
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_unit_starts_are_each_units_first_token() -> None:
+    units = torch.tensor([0, 0, 1, 1, 1, 3, 4, 4])
+    state = HiropeState(units, torch.ones(2), HiropeGeometry(4, 1, local_fast=True))
+    assert state.unit_starts().tolist() == [0, 0, 2, 2, 2, 5, 6, 6]
+    assert HiropeGeometry(4, 1, local_fast=True).far_turned_from == 0 and HiropeGeometry(4, 1).far_turned_from == 1

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from hirope_lsp.hirope.split import HiropeGeometry, critical_ratio, split_band
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, critical_ratio, fitted_unit_scale, split_band
 
 
 def test_critical_ratio_matches_the_paper() -> None:
@@ -52,3 +52,37 @@ def test_geometry_rejects_invalid_values() -> None:
     with pytest.raises(ValueError, match="logn length"):
         HiropeGeometry(8, 4, logn_length=7)  # within the window the model must stay stock
     assert HiropeGeometry(8, 4) == HiropeGeometry(8, 4, unit_scale=1, logn_length=None)
+
+
+@pytest.mark.parametrize(
+    ("span", "window", "train", "cap", "expected"),
+    [
+        (94, 6144, 8192, 24, 21),  # 21 * 94 = 1974 <= 2048 < 22 * 94 = 2068 (asyncio's 32k tokens)
+        (139, 6144, 8192, 24, 14),  # 14 * 139 = 1946 <= 2048 < 15 * 139 = 2085 (email's)
+        (89, 6144, 8192, 24, 23),  # 23 * 89 = 2047: the farthest pair lands on 6143 + 2047 = 8190
+        (64, 6144, 8192, 24, 24),  # 2048 / 64 = 32, capped
+        (64, 4096, 8192, 128, 64),  # 4096 / 64 = 64 exactly: the farthest pair on 4095 + 4096 = 8191
+        (33, 4096, 8192, 128, 124),  # 124 * 33 = 4092 <= 4096 < 125 * 33 = 4125
+        (33, 4096, 8192, 64, 64),  # 124, capped
+        (1024, 6144, 8192, 24, 2),
+        (2049, 6144, 8192, 24, 1),  # not even G = 1 fits: at least 1
+        (0, 6144, 8192, 24, 24),  # one unit: no unit distance to scale
+        (10, 8192, 8192, 24, 1),  # the window leaves no room beyond it
+        (10, 9000, 8192, 24, 1),
+        (3, 10, 16, 5, 2),  # 2 * 3 = 6 = 16 - 10
+    ],
+)
+def test_fitted_unit_scale_keeps_the_farthest_pair_in_the_training_window(
+    span: int, window: int, train: int, cap: int, expected: int
+) -> None:
+    scale = fitted_unit_scale(span, window, train, cap)
+    assert scale == expected
+    if expected > 1 and span:
+        assert window - 1 + scale * span <= train - 1 < window - 1 + (scale + 1) * span or scale == cap
+
+
+def test_fitted_unit_scale_caps_at_the_default_and_rejects_invalid_inputs() -> None:
+    assert fitted_unit_scale(1, 6144, 8192) == DEFAULT_UNIT_SCALE
+    for args in ((-1, 6144, 8192, 24), (5, 0, 8192, 24), (5, 6144, 0, 24), (5, 6144, 8192, 0)):
+        with pytest.raises(ValueError, match="unit_span"):
+            fitted_unit_scale(*args)

@@ -10,9 +10,9 @@ from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.model.decode_step import DecodeStep, decode_step, unsupported_reason
 from hirope_lsp.model.decode_weights import set_decode_weights
 from hirope_lsp.model.kv_cache import GrowingCache
-from hirope_lsp.model.packed import GROUP, Int4Weight
+from hirope_lsp.model.packed import Int4Weight
 from hirope_lsp.model.rope import enable_hirope
-from tests.model.tiny import COMMON, FAMILIES, ROPE, tiny_model
+from tests.model.tiny import COMMON, FAMILIES, ROPE, snap_to_four_bits, tiny_model
 
 PROMPT = 24  # tokens before the steps: beyond a window of 8, so the far branch runs
 STEPS = 3
@@ -40,7 +40,7 @@ def logits_after_prompt(model: torch.nn.Module, step: DecodeStep | None, window:
                 output = model(torch.tensor([[ids[position]]]), cache=cache, use_cache=True, hirope=state(position + 1))
                 seen.append(output.logits[0, -1].float())
             else:
-                seen.append(step(ids[position], cache, state(position + 1)))
+                seen.append(step([ids[position]], cache, state(position + 1)))
     return seen
 
 
@@ -54,6 +54,38 @@ def test_lean_step_equals_transformers_forward(family: str, window: int | None) 
         assert float((a - b).abs().max()) <= 1e-4, f"{family}, step {position}"
 
 
+@pytest.mark.parametrize("window", [None, 8], ids=["stock", "hirope-window-8"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_few_tokens_at_once_equal_transformers_forward(family: str, window: int | None) -> None:
+    """A prompt's tail runs through the lean step several tokens at a time; so does a cold prompt of a few."""
+    model = tiny_model(family)
+    facts = enable_hirope(model)
+    ids = torch.randint(0, model.config.vocab_size, (PROMPT + 5,), generator=torch.Generator().manual_seed(2)).tolist()
+    units = torch.arange(PROMPT + 5) // 5
+
+    def state(length: int, far_keys: FarKeyCache) -> HiropeState | None:
+        if window is None:
+            return None
+        return HiropeState(units[:length], facts.inv_freq, facts.geometry(window, None), far_keys)
+
+    step = DecodeStep(model, None)
+    for start in (0, PROMPT):  # five tokens on an empty cache, and after a prefilled prompt
+        results = []
+        for lean in (True, False):
+            cache, far_keys = GrowingCache(), FarKeyCache()
+            with torch.inference_mode():
+                if start:
+                    model(torch.tensor([ids[:start]]), cache=cache, use_cache=True, hirope=state(start, far_keys))
+                tail, hirope = ids[start:], state(len(ids), far_keys)
+                if lean:
+                    results.append(step(tail, cache, hirope))
+                else:
+                    output = model(torch.tensor([tail]), cache=cache, use_cache=True, hirope=hirope)
+                    results.append(output.logits[0, -1].float())
+            assert cache.get_seq_length() == len(ids)
+        assert float((results[0] - results[1]).abs().max()) <= 1e-4, f"{family}, after {start} tokens"
+
+
 def test_half_precision_step_stays_close_to_the_half_precision_forward() -> None:
     """In float16 both paths round the same products; only the order of operations differs."""
     model = tiny_model("qwen2")  # q/k/v biases
@@ -63,18 +95,6 @@ def test_half_precision_step_stays_close_to_the_half_precision_forward() -> None
     for a, b in zip(lean, expected, strict=True):
         assert float((a - b).abs().max()) <= 2e-3
         assert int(a.argmax()) == int(b.argmax())
-
-
-def snap_to_four_bits(model: torch.nn.Module) -> None:
-    """Put every linear weight on a 4-bit grid of groups of 32, as a GGUF Q4_1 model's layers are."""
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.Linear):
-                weight = module.weight
-                groups = weight.view(weight.shape[0], -1, GROUP)
-                low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
-                scale = (high - low) / 15
-                weight.copy_((((groups - low) / scale).round() * scale + low).view_as(weight))
 
 
 def test_int4_step_on_four_bit_weights_stays_close_to_float32() -> None:

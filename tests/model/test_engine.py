@@ -18,7 +18,7 @@ from hirope_lsp.model.healing import TokenHealer
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.stops import StopRule
 from hirope_lsp.prompt.layout import encode_units
-from tests.model.tiny import tiny_loaded
+from tests.model.tiny import snap_to_four_bits, tiny_loaded
 
 TOLERANCE = 1e-4
 NEVER_STOP = StopRule(multiline=True, block_indent=0)  # random text runs to the token limit
@@ -49,21 +49,20 @@ def encode(loaded: LoadedModel, units: list[str]) -> tuple[tuple[int, ...], Posi
 
 @contextmanager
 def recorded_logits(engine: Engine) -> Iterator[list[torch.Tensor]]:
-    """The logits every forward of the engine returns (a prefill chunk's last token, each step's token),
-    whichever path computed them (transformers' forward or the lean decode step)."""
+    """The logits every generated token was chosen from, whichever path computed them (transformers'
+    forward, the lean step, or a forward with guessed tokens)."""
     seen: list[torch.Tensor] = []
-    forward = engine._forward
+    choose = engine._choose
 
-    def recording(*args: Any) -> torch.Tensor:
-        logits = forward(*args)
+    def recording(logits: torch.Tensor, healing: str) -> int:
         seen.append(logits.clone())
-        return logits
+        return choose(logits, healing)
 
-    setattr(engine, "_forward", recording)  # noqa: B010  # shadows the method on this instance only
+    setattr(engine, "_choose", recording)  # noqa: B010  # shadows the method on this instance only
     try:
         yield seen
     finally:
-        delattr(engine, "_forward")
+        delattr(engine, "_choose")
 
 
 def run(
@@ -109,9 +108,11 @@ def test_accepted_completion_reuses_the_generated_tokens(loaded: LoadedModel) ->
     longer_ids, longer_positions = ids + tuple(first.tokens[:4]), positions.extend(4)  # typed what was offered
     warm = run(engine, longer_ids, longer_positions)
     cold = run(Engine(loaded, rope, decode_dtype=None), longer_ids, longer_positions)
-    # Generated tokens ran as single-token steps on the decode weights (decode_step.py), where a cold run
-    # prefills them: the engine recomputes them rather than reuse them, and reuses the first prompt's prefill.
-    assert warm[0].reused_tokens == len(ids) - 1
+    # The first prompt's last tokens and the generated ones ran on the decode weights (decode_step.py), where
+    # a cold run of the longer prompt computes them on the full-precision weights: the engine recomputes
+    # them, and reuses the first prompt's full-precision part.
+    assert engine.full_precision_end(len(ids)) < len(ids) - 1
+    assert warm[0].reused_tokens == engine.full_precision_end(len(ids))
     assert_same_run(warm, cold)
 
 
@@ -139,7 +140,7 @@ def test_a_slot_filled_in_the_background_serves_like_a_cold_run(loaded: LoadedMo
     partial = engine.prefill(ids, positions, cancel=lambda: next(checks), slot="grow", chunk=4)
     assert 9 <= partial <= 12
     assert engine.cached_tokens(ids, positions, slot="grow") == partial
-    assert engine.prefill(ids, positions, slot="grow", chunk=4) == len(ids) - 1
+    assert engine.prefill(ids, positions, slot="grow", chunk=4) == engine.full_precision_end(len(ids))
     assert engine.cached_tokens(ids, positions) == 0  # the main slot is another cache
     engine.swap("main", "grow")
     common = next(i for i, (a, b) in enumerate(zip(ids, edited_ids, strict=False)) if a != b)
@@ -268,3 +269,50 @@ def test_default_model_writes_a_fibonacci_body(default_model: LoadedModel) -> No
     assert "\n" in completion.text.strip() and "return" in completion.text, completion.text
     body = ("    " + completion.text).splitlines()
     assert all(not line.strip() or line.startswith("    ") for line in body), completion.text
+
+
+@pytest.mark.parametrize("rope", [ROPES["flat"], ROPES["hirope-window-8"]], ids=["flat", "hirope-window-8"])
+def test_guessed_tokens_change_nothing_but_the_number_of_forwards(loaded: LoadedModel, rope: RopeSettings) -> None:
+    """Prompt lookup (lookup.py): the same tokens from the same logits as one token at a time, in fewer forwards;
+    wrong guesses leave the cache as it would be without them."""
+    ids, positions = encode(loaded, UNITS)
+    results = {}
+    for guess_tokens in (0, 3):
+        engine = Engine(loaded, rope, decode_dtype=None, guess_tokens=guess_tokens)
+        forwards = 0
+        forward = engine._forward
+
+        def counting(*args: Any, forward: Any = forward, **kwargs: Any) -> torch.Tensor:
+            nonlocal forwards
+            forwards += 1
+            return forward(*args, **kwargs)
+
+        setattr(engine, "_forward", counting)  # noqa: B010
+        completion, logits = run(engine, ids, positions, max_tokens=24)
+        slot = engine._slots["main"]
+        assert len(slot.ids) == slot.kv.get_seq_length() == len(ids) + 23  # the last token is never run
+        results[guess_tokens] = (completion, logits, forwards)
+    (plain, plain_logits, plain_forwards), (guessed, guessed_logits, guessed_forwards) = results[0], results[3]
+    assert guessed.tokens == plain.tokens and len(plain.tokens) == 24
+    for a, b in zip(guessed_logits, plain_logits, strict=True):
+        assert float((a - b).abs().max()) <= TOLERANCE
+    assert guessed_forwards < plain_forwards  # the tiny model repeats itself: some guesses were right
+
+
+def test_int4_weights_keep_values_in_bfloat16_and_warm_runs_equal_cold_ones() -> None:
+    """With 4-bit weights (the default model's case) the out products read bfloat16, so the cache keeps the
+    values in bfloat16; a model that int4 cannot pack keeps float16 copies and full-precision values."""
+    assert Engine(tiny_loaded()).value_dtype is None
+    loaded = tiny_loaded()
+    snap_to_four_bits(loaded.model)
+    rope = RopeSettings(window=8)
+    engine = Engine(loaded, rope)
+    assert engine.value_dtype == torch.bfloat16
+    ids, positions = encode(loaded, UNITS)
+    edited_ids, edited_positions = encode(loaded, EDITED_UNITS)
+    run(engine, ids, positions)
+    warm_completion, warm_logits = run(engine, edited_ids, edited_positions)
+    cold_completion, cold_logits = run(Engine(loaded, rope), edited_ids, edited_positions)
+    assert warm_completion.reused_tokens > 8 and warm_completion.tokens == cold_completion.tokens
+    for a, b in zip(warm_logits, cold_logits, strict=True):
+        assert float((a - b).abs().max()) <= 2e-3

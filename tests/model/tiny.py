@@ -15,6 +15,7 @@ from transformers import (
 )
 
 from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.packed import GROUP
 
 COMMON = {
     "vocab_size": 128,
@@ -77,3 +78,15 @@ def tiny_loaded(seed: int = 0) -> LoadedModel:
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
     return LoadedModel(model=model, tokenizer=tokenizer, name="tiny-llama", source="config")
+
+
+def snap_to_four_bits(model: torch.nn.Module) -> None:
+    """Put every linear weight on a 4-bit grid of groups of 32, as a GGUF Q4_1 model's layers are."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Linear):
+                weight = module.weight
+                groups = weight.view(weight.shape[0], -1, GROUP)
+                low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
+                scale = (high - low) / 15
+                weight.copy_((((groups - low) / scale).round() * scale + low).view_as(weight))
