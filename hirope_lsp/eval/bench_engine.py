@@ -81,6 +81,7 @@ def run(engine: Engine, ids: list[int], positions: Positions, decode_tokens: int
         completion = engine.complete(ids, positions, NEVER_STOP, decode_tokens, heal=False)  # reuses the prompt
         per_token.append(completion.decode_seconds / max(1, len(completion.tokens) - 1) * 1000)
     engine.guess_tokens = guess_tokens
+    print(f"        ({completion.decode_steps} forwards for {len(completion.tokens) - 1} tokens with lookup)")
     return prefill, per_token[0], per_token[1]
 
 

@@ -75,6 +75,7 @@ class Completion:
     reused_tokens: int
     prefill_seconds: float
     decode_seconds: float
+    decode_steps: int = 0  # forwards after the prompt's (fewer than tokens - 1 where guesses were right)
 
 
 class Engine:
@@ -161,12 +162,11 @@ class Engine:
             prefilled = time.perf_counter()
             if logits is None:
                 return Completion("", [], "cancelled", len(ids), reused, prefilled - started, 0.0)
-            text, generated, reason = self._decode(
+            text, generated, reason, steps = self._decode(
                 cache, logits, healed, stop, max_tokens, units, unit_tensor, cancelled
             )
-            return Completion(
-                text, generated, reason, len(ids), reused, prefilled - started, time.perf_counter() - prefilled
-            )
+            decoded = time.perf_counter() - prefilled
+            return Completion(text, generated, reason, len(ids), reused, prefilled - started, decoded, steps)
 
     def prefill(
         self,
@@ -219,8 +219,9 @@ class Engine:
         units: Positions,
         unit_tensor: torch.Tensor,
         cancelled: Callable[[], bool],
-    ) -> tuple[str, list[int], StopReason]:
-        """Greedy steps from the prompt's last logits: the kept text, the generated ids, why it ended.
+    ) -> tuple[str, list[int], StopReason, int]:
+        """Greedy steps from the prompt's last logits: the kept text, the generated ids, why it ended, how
+        many forwards it ran.
 
         With prompt lookup (lookup.py; lean step only) a step runs the chosen token together with a guess of
         the next few; a guessed token that greedy decoding then chooses comes with its forward done."""
@@ -228,21 +229,22 @@ class Engine:
         text = raw = ""  # raw: everything generated, the healed prefix included
         lookup = Lookup(cache.ids, max_tokens) if self.guess_tokens and self._step is not None else None
         ahead: list[tuple[int, torch.Tensor]] = []  # guessed tokens already in the cache, with their hidden states
+        steps = 0
         try:
             for _ in range(max_tokens):
                 token = self._choose(logits, healed[len(raw) :])
                 if token in self.stop_ids:
-                    return stop.finish(text), generated, "eos"
+                    return stop.finish(text), generated, "eos", steps
                 generated.append(token)
                 raw = self.tokenizer.decode(generated, skip_special_tokens=True)
                 text = raw[len(healed) :]
                 cut = stop.cut(text)
                 if cut is not None:
-                    return cut, generated, "stop"
+                    return cut, generated, "stop", steps
                 if len(generated) == max_tokens:
                     break
                 if cancelled():
-                    return text, generated, "cancelled"
+                    return text, generated, "cancelled", steps
                 if lookup is not None:
                     lookup.append(token)
                 if ahead and ahead[0][0] == token and self._step is not None:
@@ -251,7 +253,8 @@ class Engine:
                 cache.drop(len(ahead))
                 guess = [] if lookup is None else lookup.guess(min(self.guess_tokens, max_tokens - len(generated)))
                 logits, ahead = self._step_with_guess(cache, token, guess, units, unit_tensor)
-            return stop.finish(text), generated, "max_tokens"
+                steps += 1
+            return stop.finish(text), generated, "max_tokens", steps
         finally:
             cache.drop(len(ahead))  # wrong guesses leave no trace
 

@@ -102,11 +102,13 @@ class Completer:
         completion = ready.engine.complete(ids, positions, stop, max_tokens, cancelled, slot=SERVE)
         self._finished(completion.reason, len(completion.tokens), started)
         logger.debug(
-            "prompt %d tokens, %d reused; prefill %.0f ms, decode %.0f ms",
+            "prompt %d tokens, %d reused; prefill %.0f ms, decode %.0f ms (%d tokens in %d steps)",
             completion.prompt_tokens,
             completion.reused_tokens,
             completion.prefill_seconds * 1000,
             completion.decode_seconds * 1000,
+            len(completion.tokens),
+            completion.decode_steps,
         )
         if completion.reason == "cancelled":
             return []
