@@ -105,9 +105,6 @@ def main() -> None:
     parser.add_argument("--dtype", default="float32", choices=list(DTYPES))
     parser.add_argument("--decode-dtype", default="int4", choices=list(FORMATS))
     parser.add_argument("--decode-threads", type=int, default=1, help="threads for decode steps (0: torch's)")
-    parser.add_argument(
-        "--value-dtype", default="auto", choices=["auto", *DTYPES], help="cached values (auto: the engine's choice)"
-    )
     parser.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192])
     parser.add_argument("--modes", nargs="+", default=["flat", "hirope"], choices=["flat", "hirope"])
     parser.add_argument("--decode-tokens", type=int, default=32)
@@ -123,13 +120,11 @@ def main() -> None:
             RopeSettings(mode=mode, window=args.window),
             FORMATS[args.decode_dtype],
             decode_threads,
-            DTYPES.get(args.value_dtype),
         )
         for mode in args.modes
     }
     print(f"model {loaded.name}, weights {args.dtype}, decode weights {args.decode_dtype}, ", end="")
-    values = engines[args.modes[-1]].value_dtype
-    print(f"cached values {args.dtype if values is None else values}, torch {torch.__version__},")
+    print(f"torch {torch.__version__},")
     geometry = engines[args.modes[-1]].geometry
     print(f"{torch.get_num_threads()} threads, {args.decode_threads or 'all'} for decode steps; ", end="")
     print(f"HiRoPE window {geometry.window}; split band {geometry.split}")

@@ -1,14 +1,12 @@
 """Do the decode weight formats change what the model predicts? Speed and agreement, on real code.
 
     python -m hirope_lsp.eval.bench_formats [--formats float32 float16 int4] [--prompts 4] [--tokens 128]
-                                            [--values bfloat16]
 
 For each of --prompts stretches of the standard library (asyncio, then email; bench_engine's prompt),
 the engine prefills --context tokens, then runs the next --tokens tokens of the real text one by one
 as decode steps (teacher forcing), once per weight format (model/packed.py). Per format it prints the
 next-token loss and perplexity of the real text, how often its top token equals float32's, the largest
 logit difference from float32, and ms per decode step. float32 is the reference and always runs.
---values D runs each format once more with the KV cache's values kept in D (named "FORMAT+values-D").
 """
 
 from __future__ import annotations
@@ -23,23 +21,18 @@ from hirope_lsp.eval.bench_engine import code_prompt
 from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.model.decode_step import DecodeStep
 from hirope_lsp.model.kv_cache import GrowingCache
-from hirope_lsp.model.loader import DTYPES, LoadedModel, load_model
-from hirope_lsp.model.packed import FORMATS, Format
+from hirope_lsp.model.loader import LoadedModel, load_model
+from hirope_lsp.model.packed import FORMATS
 from hirope_lsp.model.rope import enable_hirope
 
 
 def teacher_forced(
-    loaded: LoadedModel,
-    step: DecodeStep,
-    ids: list[int],
-    context: int,
-    units: torch.Tensor,
-    value_dtype: torch.dtype | None = None,
+    loaded: LoadedModel, step: DecodeStep, ids: list[int], context: int, units: torch.Tensor
 ) -> tuple[list[torch.Tensor], float]:
     """Logits of every step over ids[context:], each fed the real previous token; ms per step."""
     facts = enable_hirope(loaded.model)
     geometry = facts.geometry(None, None)  # the server's far rule
-    cache, far_keys = GrowingCache(value_dtype), FarKeyCache()
+    cache, far_keys = GrowingCache(), FarKeyCache()
     seen = []
     with torch.inference_mode():
         state = HiropeState(units[: context - 1], facts.inv_freq, geometry, far_keys)
@@ -59,7 +52,6 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=512)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--values", choices=list(DTYPES), help="also run each format with values kept in this")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -68,12 +60,7 @@ def main() -> None:
     tokenize = loaded.tokenizer.encode
     ids_all, positions = code_prompt(lambda text: list(tokenize(text, add_special_tokens=False)), span * args.prompts)
     units_all = torch.tensor(positions.unit)
-    runs: dict[str, tuple[Format, torch.dtype | None]] = {"float32": (torch.float32, None)}
-    for name in args.formats:
-        runs[name] = (FORMATS[name], None)
-        if args.values:
-            runs[f"{name}+values-{args.values}"] = (FORMATS[name], DTYPES[args.values])
-    names = list(runs)
+    names = ["float32", *[name for name in args.formats if name != "float32"]]
     totals = {name: {"loss": 0.0, "agree": 0, "diff": 0.0, "ms": 0.0} for name in names}
     count = 0
     for prompt in range(args.prompts):
@@ -81,9 +68,8 @@ def main() -> None:
         units = units_all[prompt * span : (prompt + 1) * span] - units_all[prompt * span]
         targets = torch.tensor(ids[args.context :])
         reference: list[torch.Tensor] = []
-        for name, (chosen, values) in runs.items():
-            step = DecodeStep(loaded.model, chosen)
-            logits, ms = teacher_forced(loaded, step, ids, args.context, units, values)
+        for name in names:
+            logits, ms = teacher_forced(loaded, DecodeStep(loaded.model, FORMATS[name]), ids, args.context, units)
             stacked = torch.stack(logits)
             reference = reference or logits
             top = torch.stack(reference).argmax(-1)
@@ -93,12 +79,11 @@ def main() -> None:
             totals[name]["ms"] += ms / args.prompts
         count += len(targets)
     print(f"{loaded.name}: {args.prompts} stretches of {args.context} + {args.tokens} tokens, {args.threads} thread(s)")
-    width = max(len(name) for name in names)
-    print(f"{'format':{width}s}   loss    ppl    top-1 = float32   max |logit diff|   ms/step")
+    print("format    loss    ppl    top-1 = float32   max |logit diff|   ms/step")
     for name, total in totals.items():
         loss = total["loss"] / count
         print(
-            f"{name:{width}s} {loss:6.4f} {math.exp(loss):6.3f} {total['agree'] / count:14.4f} "
+            f"{name:8s} {loss:6.4f} {math.exp(loss):6.3f} {total['agree'] / count:14.4f} "
             f"{total['diff']:17.3f} {total['ms']:9.1f}"
         )
 

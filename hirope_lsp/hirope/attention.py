@@ -152,13 +152,13 @@ def hirope_attention(
         output = blocked_attention(query * scale, key, value, None, None)
     else:
         output = causal_attention(query, key, value, scale).transpose(1, 2).contiguous()
-    return output.to(query.dtype), None  # values may be kept in a lower precision (kv_cache.py)
+    return output, None
 
 
 def causal_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float) -> torch.Tensor:
     """Stock attention over a whole sequence (as many queries as keys): [B, Hq, S, D]. SDPA's fused kernel."""
     return F.scaled_dot_product_attention(
-        query, key, value.to(query.dtype), is_causal=True, scale=scale, enable_gqa=query.shape[1] != key.shape[1]
+        query, key, value, is_causal=True, scale=scale, enable_gqa=query.shape[1] != key.shape[1]
     )
 
 
@@ -304,14 +304,14 @@ def _grouped(x: torch.Tensor, kv_heads: int) -> torch.Tensor:
 def _softmax_weighted_sum(parts: list[tuple[torch.Tensor, torch.Tensor]], dtype: torch.dtype) -> torch.Tensor:
     """softmax over the keys of all parts together, times their values, without concatenating the scores.
 
-    parts: (scores [B, Hkv, n, G, keys] float32, values [B, Hkv, keys, D], maybe in a lower precision: the
-    weights are cast to it); the scores are used up. Returns [B, Hkv, n * G, D] float32.
+    parts: (scores [B, Hkv, n, G, keys] float32, values [B, Hkv, keys, D]); the scores are used up.
+    Returns [B, Hkv, n * G, D].
     """
     if len(parts) == 1:  # torch's fused softmax
         scores, values = parts[0]
         batch, kv_heads, rows, groups, keys = scores.shape
         probs = torch.softmax(scores, dim=-1).to(dtype).view(batch, kv_heads, rows * groups, keys)
-        return (probs @ values).float()
+        return probs @ values
     peak = torch.stack([scores.amax(dim=-1) for scores, _ in parts]).amax(dim=0, keepdim=False)[..., None]
     total: torch.Tensor | None = None
     denominator: torch.Tensor | None = None
@@ -319,8 +319,8 @@ def _softmax_weighted_sum(parts: list[tuple[torch.Tensor, torch.Tensor]], dtype:
         weights = scores.sub_(peak).exp_()
         mass = weights.sum(dim=-1)
         batch, kv_heads, rows, groups, keys = weights.shape
-        summed = (weights.to(dtype).view(batch, kv_heads, rows * groups, keys) @ values).float()
+        summed = weights.to(dtype).view(batch, kv_heads, rows * groups, keys) @ values
         total = summed if total is None else total + summed
         denominator = mass if denominator is None else denominator + mass
     assert total is not None and denominator is not None
-    return total / denominator.view(total.shape[0], total.shape[1], -1, 1)
+    return total / denominator.view(total.shape[0], total.shape[1], -1, 1).to(total.dtype)

@@ -6,8 +6,7 @@ cropping is O(1). Used for the KV cache and for HiRoPE's far-rotated keys.
 
 Views are always [B, H, S, D]. Keys are stored transposed, [B, H, D, capacity], so that the view's
 transpose (what q @ k^T multiplies) is a row-major [D, S] matrix per head: on this CPU a decode step's
-score products ran ~1.4x faster that way than over [S, D] rows (docs/BENCHMARKS.md). A buffer may also
-store in a lower precision than it is given (the values of the KV cache, engine.py).
+score products ran ~1.4x faster that way than over [S, D] rows (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -18,12 +17,11 @@ SEQ_DIM = -2  # views are [B, H, S, D]
 
 
 class GrowingBuffer:
-    def __init__(self, transposed: bool = False, dtype: torch.dtype | None = None) -> None:
-        """transposed: store [B, H, D, capacity] (keys); dtype: store in this precision (None: as given)."""
+    def __init__(self, transposed: bool = False) -> None:
+        """transposed: store [B, H, D, capacity] (keys)."""
         self._data: torch.Tensor | None = None
         self.length = 0
         self.transposed = transposed
-        self.dtype = dtype
         self._seq = -1 if transposed else SEQ_DIM  # the sequence dimension of the storage
 
     def append(self, new: torch.Tensor) -> torch.Tensor:
@@ -62,7 +60,7 @@ class GrowingBuffer:
         held = 0 if self._data is None else self._data.shape[self._seq]
         capacity = max(needed, held * 3 // 2, 256)  # 1.5x: amortized appends, at most half the memory spare
         inner = (new.shape[-1], capacity) if self.transposed else (capacity, new.shape[-1])
-        data = torch.empty((*new.shape[:SEQ_DIM], *inner), dtype=self.dtype or new.dtype, device=new.device)
+        data = torch.empty((*new.shape[:SEQ_DIM], *inner), dtype=new.dtype, device=new.device)
         if self._data is not None:
             self._stored(data, 0, self.length).copy_(self._stored(self._data, 0, self.length))
         self._data = data
@@ -74,6 +72,6 @@ class GrowingBuffer:
         return (
             held.shape[:SEQ_DIM] == new.shape[:SEQ_DIM]
             and width == new.shape[-1]
-            and (self.dtype is not None or held.dtype == new.dtype)
+            and held.dtype == new.dtype
             and held.device == new.device
         )

@@ -70,8 +70,6 @@ class DecodeStep:
         self.layers = [self._layer(layer) for layer in decoder.layers]
         # Normed activations and attention's output go to the products in the precision they read (no copy
         # there); the residual stream, q/k and the gated activation keep the model's precision.
-        read = {layer.out.activations for layer in self.layers}
-        self.attention_output: torch.dtype | None = read.pop() if len(read) == 1 else None
 
     def _layer(self, layer: Any) -> _Layer:  # a decoder layer of one of FAMILIES
         attention, mlp = layer.self_attn, layer.mlp

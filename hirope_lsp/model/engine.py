@@ -85,17 +85,13 @@ class Engine:
         rope: RopeSettings | None = None,
         decode_dtype: Format | None = "int4",
         decode_threads: int | None = 1,
-        value_dtype: torch.dtype | None = None,
         guess_tokens: int = GUESS_TOKENS,
     ) -> None:
         """decode_dtype: format of the weight copies for the lean forwards (model/packed.py; None: the
         model's own precision);
         decode_threads: torch threads for forwards of at most SMALL_FORWARD tokens (None: torch's own);
         guess_tokens: at most this many tokens guessed by prompt lookup run with each decode step (lookup.py;
-        0: none);
-        value_dtype: precision of the cached values (kv_cache.py). None: bfloat16 where the lean step's out
-        products read bfloat16 (int4 weights: attention's output is rounded to bfloat16 for them anyway,
-        and a step's products over bfloat16 values ran at twice the speed), else the model's."""
+        0: none)."""
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.name = loaded.name
@@ -116,9 +112,6 @@ class Engine:
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
         self.decode_threads = decode_threads
-        if value_dtype is None and self._step is not None and self._step.attention_output == torch.bfloat16:
-            value_dtype = torch.bfloat16
-        self.value_dtype = value_dtype
         self.guess_tokens = guess_tokens
 
     @property
@@ -206,7 +199,7 @@ class Engine:
 
     def _slot(self, name: str) -> _Slot:
         if name not in self._slots:
-            self._slots[name] = _Slot(self.value_dtype)
+            self._slots[name] = _Slot()
         return self._slots[name]
 
     def _decode(
@@ -369,12 +362,11 @@ class Engine:
 class _Slot:
     """One cached prefix: the KV cache, HiRoPE's far keys, and the ids and units they were computed for."""
 
-    def __init__(self, value_dtype: torch.dtype | None) -> None:
-        self.value_dtype = value_dtype
+    def __init__(self) -> None:
         self.clear()
 
     def clear(self) -> None:
-        self.kv = GrowingCache(self.value_dtype)
+        self.kv = GrowingCache()
         self.far_keys = FarKeyCache()
         self.ids: list[int] = []
         self.units: list[int] = []

@@ -7,7 +7,6 @@ live in a `GrowingBuffer` and the model sees views. `truncate` keeps a prefix fo
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import torch
@@ -17,12 +16,12 @@ from hirope_lsp.hirope.buffer import GrowingBuffer
 
 
 class GrowingLayer(DynamicLayer):  # type: ignore[misc]  # transformers is untyped here
-    def __init__(self, value_dtype: torch.dtype | None = None, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.keys: torch.Tensor | None = None
         self.values: torch.Tensor | None = None
         self._key_buffer = GrowingBuffer(transposed=True)
-        self._value_buffer = GrowingBuffer(dtype=value_dtype)
+        self._value_buffer = GrowingBuffer()
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
         self.device = key_states.device
@@ -50,9 +49,8 @@ class GrowingLayer(DynamicLayer):  # type: ignore[misc]  # transformers is untyp
 
 
 class GrowingCache(Cache):  # type: ignore[misc]  # transformers is untyped here
-    def __init__(self, value_dtype: torch.dtype | None = None) -> None:
-        """value_dtype: precision the values are kept in (None: the model's)."""
-        super().__init__(layer_class_to_replicate=partial(GrowingLayer, value_dtype))
+    def __init__(self) -> None:
+        super().__init__(layer_class_to_replicate=GrowingLayer)
 
     def truncate(self, length: int) -> None:
         """Keep the first `length` positions of every layer."""

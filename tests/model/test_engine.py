@@ -289,15 +289,13 @@ def test_guessed_tokens_change_nothing_but_the_number_of_forwards(loaded: Loaded
     assert guessed.decode_steps < plain.decode_steps  # the tiny model repeats itself: some guesses were right
 
 
-def test_int4_weights_keep_values_in_bfloat16_and_warm_runs_equal_cold_ones() -> None:
-    """With 4-bit weights (the default model's case) the out products read bfloat16, so the cache keeps the
-    values in bfloat16; a model that int4 cannot pack keeps float16 copies and full-precision values."""
-    assert Engine(tiny_loaded()).value_dtype is None
+def test_int4_weights_keep_warm_runs_equal_to_cold_ones() -> None:
+    """With 4-bit weights (the default model's case) the prompt's lean tail and the steps run int4 products."""
     loaded = tiny_loaded()
     snap_to_four_bits(loaded.model)
     rope = RopeSettings(window=8)
     engine = Engine(loaded, rope)
-    assert engine.value_dtype == torch.bfloat16
+    assert engine._step is not None and engine._step.layers[0].out.activations == torch.bfloat16
     ids, positions = encode(loaded, UNITS)
     edited_ids, edited_positions = encode(loaded, EDITED_UNITS)
     run(engine, ids, positions)
