@@ -145,14 +145,13 @@ def hirope_attention(
             raise ValueError(f"HiRoPE attention does not support {unsupported} (model {type(module).__name__})")
     if hirope is not None and key.shape[-2] > hirope.geometry.window:
         layer = getattr(module, "layer_idx", None)
-        output = windowed_attention(query, key, value, hirope, scale, layer)
-    elif query.shape[-2] == 1:
-        output = single_query_attention(query * scale, key, value)
-    elif query.shape[-2] < key.shape[-2]:  # a chunk after cached tokens: CPU SDPA would copy the cache's views
-        output = blocked_attention(query * scale, key, value, None, None)
-    else:
-        output = causal_attention(query, key, value, scale).transpose(1, 2).contiguous()
-    return output, None
+        return windowed_attention(query, key, value, hirope, scale, layer), None
+    q_len, k_len = query.shape[-2], key.shape[-2]
+    if q_len == 1:
+        return single_query_attention(query * scale, key, value), None
+    if q_len < k_len:  # a chunk after cached tokens: CPU SDPA would copy the cache's strided views
+        return blocked_attention(query * scale, key, value, None, None), None
+    return causal_attention(query, key, value, scale).transpose(1, 2).contiguous(), None
 
 
 def causal_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float) -> torch.Tensor:

@@ -68,8 +68,6 @@ class DecodeStep:
         self.final_norm = decoder.norm.weight
         self.head = decode_weight([model.lm_head.weight], None, self.format)
         self.layers = [self._layer(layer) for layer in decoder.layers]
-        # Normed activations and attention's output go to the products in the precision they read (no copy
-        # there); the residual stream, q/k and the gated activation keep the model's precision.
 
     def _layer(self, layer: Any) -> _Layer:  # a decoder layer of one of FAMILIES
         attention, mlp = layer.self_attn, layer.mlp
@@ -107,6 +105,8 @@ class DecodeStep:
         half = self.head_dim // 2  # rotate-half: x * cos + cat(-x2, x1) * sin = x * cos + roll(x) * cat(-sin1, sin2)
         cos, sin = cos.view(count, 1, -1), torch.cat((-sin[..., :half], sin[..., half:]), dim=-1).view(count, 1, -1)
         q_rows, k_rows, dim = self.heads, self.kv_heads, self.head_dim
+        # Normed activations and attention's output go to the products in the precision they read (no copy
+        # inside them); the residual stream, q/k and the gated activation keep the model's precision.
         for index, layer in enumerate(self.layers):
             h = F.rms_norm(x, (x.shape[-1],), layer.input_norm, self.eps).to(layer.qkv.activations)
             qkv = layer.qkv(h).to(x.dtype).view(count, -1, dim)
@@ -128,7 +128,7 @@ class DecodeStep:
             )  # [B, S, Hq, D]
             x = x + layer.out(attended.reshape(1, count, -1).to(layer.out.activations))  # promoted to x's precision
             h = F.rms_norm(x, (x.shape[-1],), layer.post_norm, self.eps).to(layer.gate_up.activations)
-            gate, up = layer.gate_up(h).to(x.dtype).chunk(2, dim=-1)  # silu * up in bfloat16 cost 0.1% in loss
+            gate, up = layer.gate_up(h).to(x.dtype).chunk(2, dim=-1)
             x = x + layer.down(F.silu(gate) * up)
         return F.rms_norm(x[0], (x.shape[-1],), self.final_norm, self.eps)
 

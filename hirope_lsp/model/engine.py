@@ -48,8 +48,9 @@ MAIN = "main"  # the slot requests use unless they name another
 # OMP_WAIT_POLICY=PASSIVE, which the CLI sets) and ~35 ms on two spinning threads, which cost 10-50x as
 # soon as another program keeps a core busy (440-2,600 ms a step; docs/BENCHMARKS.md).
 SMALL_FORWARD = 8
-# Tokens guessed by prompt lookup that run with a decode step (lookup.py). A step of 1 + 3 tokens cost
-# ~1.4x a step of one at 2k on this CPU (docs/BENCHMARKS.md).
+# Tokens guessed by prompt lookup that run with a decode step (lookup.py). The int4 products of a step
+# cost ~2x for 4 rows what they cost for 1 on this CPU; on the 2k benchmark prompt 31 tokens took 19
+# forwards (docs/BENCHMARKS.md).
 GUESS_TOKENS = 3
 
 RopeMode = Literal["hirope", "flat"]
