@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         "--decode-dtype",
         default=defaults.decode_dtype,
         choices=[*dtypes, "int4"],
-        help="weight copies for one-token steps (int4: only matrices that are 4-bit already)",
+        help="weight copies for decode steps and a prompt's last tokens (int4: only matrices that are 4-bit already)",
     )
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
     complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window (default: 3/4 training)")

@@ -28,7 +28,7 @@ MultilinePolicy = Literal["auto", "line", "block"]
 class ModelSettings:
     spec: str = "default"  # "default", a .gguf file, a model directory, or a Hugging Face id
     dtype: DType = "float32"  # weights for prefill
-    decode_dtype: DecodeFormat = "int4"  # weights for one-token steps; int4 only where 4-bit already (model/packed.py)
+    decode_dtype: DecodeFormat = "int4"  # weights of decode steps and prompt tails; int4 only where 4-bit (packed.py)
     rope: RopeMode = "hirope"
     window: int | None = None  # HiRoPE window W, tokens; None: 3/4 of the model's training window (docs/RESULTS.md)
     unit_scale: int = 24  # HiRoPE's tokens per unit step on the slow bands of pairs farther apart than W

@@ -1,4 +1,4 @@
-"""A half-precision copy of the linear layers' weights for single-token steps.
+"""A half-precision copy of the linear layers' weights for single-token steps of families without a lean step.
 
 A decode step multiplies one token by every weight matrix, so it is bound by reading the weights:
 fp32 SmolLM2-135M reads ~540 MB per token (~90 ms per step on this 2-core CPU, one thread). A float16
