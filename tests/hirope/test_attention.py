@@ -115,39 +115,38 @@ def test_prefill_matches_float64_reference(
     torch.testing.assert_close(out[0].transpose(0, 1).double(), expected, atol=1e-5, rtol=1e-5)
 
 
+def prefill_then_steps(
+    q_stock: torch.Tensor,
+    k_stock: torch.Tensor,
+    v: torch.Tensor,
+    units: torch.Tensor,
+    inv_freq: torch.Tensor,
+    geometry: HiropeGeometry,
+    scale: float,
+    prefix: int,
+) -> torch.Tensor:
+    """A prefill of `prefix` tokens, then one token at a time, keys growing as a KV cache would, far keys in a
+    FarKeyCache: the outputs of all tokens as [H, S, D] float64, as the reference gives them."""
+    far_keys = FarKeyCache()
+
+    def attend(start: int, end: int) -> torch.Tensor:
+        state = HiropeState(units[:end], inv_freq, geometry, far_keys)
+        queries, keys, values = q_stock[None, :, start:end], k_stock[None, :, :end], v[None, :, :end]
+        output, _ = hirope_attention(FakeLayer(), queries, keys, values, None, scale, hirope=state)
+        return output[0]
+
+    outputs = [attend(0, prefix)] + [attend(i, i + 1) for i in range(prefix, q_stock.shape[1])]
+    return torch.cat(outputs, 0).transpose(0, 1).double()
+
+
 @pytest.mark.parametrize(("unit_scale", "logn_length"), [(1, None), (4, None), (4, 24)])
 def test_decode_steps_with_far_key_cache_match_reference(unit_scale: int, logn_length: int | None) -> None:
     q, k, v, q_stock, k_stock, units, inv_freq = setup(length=36)
     window, split, prefix = 6, 3, 20
     scale = q.shape[-1] ** -0.5
     expected = reference(q, k, v, units, window, split, inv_freq, scale, unit_scale, logn_length)
-    far_keys = FarKeyCache()
     geometry = HiropeGeometry(window, split, unit_scale, logn_length)
-    # a prefill of `prefix` tokens, then one token at a time, keys growing as a KV cache would
-    state = HiropeState(units[:prefix], inv_freq, geometry, far_keys)
-    first, _ = hirope_attention(
-        FakeLayer(),
-        q_stock[None, :, :prefix],
-        k_stock[None, :, :prefix],
-        v[None, :, :prefix],
-        None,
-        scale,
-        hirope=state,
-    )
-    outputs = [first[0]]
-    for i in range(prefix, 36):
-        state = HiropeState(units[: i + 1], inv_freq, geometry, far_keys)
-        step, _ = hirope_attention(
-            FakeLayer(),
-            q_stock[None, :, i : i + 1],
-            k_stock[None, :, : i + 1],
-            v[None, :, : i + 1],
-            None,
-            scale,
-            hirope=state,
-        )
-        outputs.append(step[0])
-    got = torch.cat(outputs, 0).transpose(0, 1).double()
+    got = prefill_then_steps(q_stock, k_stock, v, units, inv_freq, geometry, scale, prefix)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
@@ -214,29 +213,7 @@ def test_local_fast_bands_match_float64_reference(
     if split < q.shape[-1] // 2:  # the fast bands' offsets change the far scores
         plain = reference(q, k, v, units, window, split, inv_freq, scale, unit_scale)
         assert not torch.allclose(plain, expected, atol=1e-3)
-    far_keys, prefix = FarKeyCache(), 24
-    first, _ = hirope_attention(
-        FakeLayer(),
-        q_stock[None, :, :prefix],
-        k_stock[None, :, :prefix],
-        v[None, :, :prefix],
-        None,
-        scale,
-        hirope=HiropeState(units[:prefix], inv_freq, geometry, far_keys),
-    )
-    outputs = [first[0]]
-    for i in range(prefix, q.shape[1]):
-        step, _ = hirope_attention(
-            FakeLayer(),
-            q_stock[None, :, i : i + 1],
-            k_stock[None, :, : i + 1],
-            v[None, :, : i + 1],
-            None,
-            scale,
-            hirope=HiropeState(units[: i + 1], inv_freq, geometry, far_keys),
-        )
-        outputs.append(step[0])
-    got = torch.cat(outputs, 0).transpose(0, 1).double()
+    got = prefill_then_steps(q_stock, k_stock, v, units, inv_freq, geometry, scale, prefix=24)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
