@@ -4,7 +4,8 @@ A *group* is a few stdlib packages taken as one repository. Its sequence is ever
 packages, whole, in sorted path order, each after a one-line header (`# file: asyncio/events.py`, the
 prompt builder's plain layout), tokenized unit by unit as the prompt builder does: the header is one
 unit, and each top-level unit of the file's tree-sitter outline (index/outline.py) one more. So the
-positions are files > units > tokens, flattened to the unit level the attention uses.
+positions are files > units > tokens: the unit level is what the attention uses, and the file level (the
+file index of each token, Positions.file) feeds the three-level evaluation variant (eval/ppl.py, `file`).
 """
 
 from __future__ import annotations
@@ -66,28 +67,32 @@ def header(relative: str) -> str:
 
 @dataclass(frozen=True)
 class TokenSequence:
-    """Token ids of a group with their unit positions."""
+    """Token ids of a group with their unit and file positions."""
 
     name: str
     ids: tuple[int, ...]
     positions: Positions
 
     def window(self, end: int, length: int) -> tuple[list[int], Positions]:
-        """The `length` tokens ending before `end`, with unit positions shifted to start at 0."""
+        """The `length` tokens ending before `end`, with unit (and file, if known) positions shifted to start at 0."""
         start = end - length
         if start < 0 or end > len(self.ids):
             raise ValueError(f"{self.name} has {len(self.ids)} tokens, not {length} ending at {end}")
         units = self.positions.unit[start:end]
-        return list(self.ids[start:end]), Positions(tuple(u - units[0] for u in units))
+        files = None if self.positions.file is None else self.positions.file[start:end]
+        shifted_files = None if not files else tuple(f - files[0] for f in files)
+        return list(self.ids[start:end]), Positions(tuple(u - units[0] for u in units), shifted_files)
 
 
 def group_sequence(
     packages: Sequence[str], tokenize: Tokenize, max_tokens: int, root: Path | None = None
 ) -> TokenSequence:
-    """The group's first `max_tokens` tokens (whole files until the last, which is cut)."""
+    """The group's first `max_tokens` tokens (whole files until the last, which is cut), with unit and
+    file positions."""
     base = root or stdlib_root()
     ids: list[int] = []
     lengths: list[int] = []
+    files: list[int] = []  # the file index of every token: files that gave no token are skipped, like units
     for path in group_files(packages, base):
         data, units = file_units(path)
         pieces = [header(path.relative_to(base).as_posix())]
@@ -96,9 +101,11 @@ def group_sequence(
             tokens = tokenize(piece)
             ids.extend(tokens)
             lengths.append(len(tokens))
+        if len(ids) > len(files):
+            files.extend([files[-1] + 1 if files else 0] * (len(ids) - len(files)))
         if len(ids) >= max_tokens:
             break
     if len(ids) < max_tokens:
         raise ValueError(f"{group_name(packages)} has only {len(ids)} tokens, fewer than {max_tokens}")
-    positions = Positions.from_unit_lengths(lengths)[:max_tokens]
+    positions = Positions(Positions.from_unit_lengths(lengths).unit, tuple(files))[:max_tokens]
     return TokenSequence(group_name(packages), tuple(ids[:max_tokens]), positions)

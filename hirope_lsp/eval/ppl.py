@@ -26,11 +26,15 @@ Methods (one model; the attention and the rotary module are switched, the weight
   W - 1 + G * (u_last - u_first) <= N - 1, hirope/split.py fitted_unit_scale; the G used is recorded
   per sample as `unit_scales`),
   local (far pairs' fast bands at the difference of within-unit offsets, (t_i - s(u_i)) - (t_j - s(u_j)),
-  s(u) the first token of unit u: the HiRoPE paper's token-within-function level; HiropeGeometry.local_fast).
+  s(u) the first token of unit u: the HiRoPE paper's token-within-function level; HiropeGeometry.local_fast),
+  file (three levels, file > unit > token: the slow bands split in half, K2 = K + (d/2 - K) // 2; a far
+  pair's bands [K, K2) see W - 1 + G * (u_i - u_j) and bands [K2, d/2) see W - 1 + F * (f_i - f_j), f the
+  file index of the corpus's `# file:` sequences; F fitted per scored sequence, the largest up to N - W with
+  W - 1 + F * (f_last - f_first) <= N - 1, hirope/split.py fitted_file_scale; the F used is recorded per
+  sample as `file_scales`, and K2 as the method's `file_split`).
 At L <= N truncate, dynamic and yarn equal flat (nothing to truncate, factor 1), so they are not rerun.
 
-A three-level form (file > unit > token) is not evaluated: Positions carries a file level, but the
-attention uses two levels only (hirope/attention.py).
+The three-level form is an evaluation variant only: the engine (hirope_lsp/model/) passes no file level.
 
 Only the scored positions go through the output layer, in float32, 2048 rows at a time: a 32k x 49k
 logit matrix would be 6 GiB.
@@ -55,7 +59,7 @@ from hirope_lsp.eval.metrics import perplexity
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, tokens_label, write_json
 from hirope_lsp.hirope.attention import HiropeState
 from hirope_lsp.hirope.positions import Positions
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, fitted_unit_scale
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, fitted_file_scale, fitted_unit_scale
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import RopeFacts, enable_hirope
 from hirope_lsp.model.scaling import ScalingKind, scaled_rope
@@ -78,12 +82,15 @@ class Method:
     drop_far: bool = False  # far pairs get no attention: a sliding window of W (the far rule's baseline)
     fit_unit_scale: bool = False  # G per sequence: the largest up to unit_scale that keeps far pairs within N
     local_fast: bool = False  # far pairs' fast bands at within-unit offsets
+    file_level: bool = False  # three levels: the upper half of the slow bands at the file distance, F fitted
 
     @classmethod
     def parse(cls, name: str, window: int | None, ratio: float | None) -> Method:
         """A base method, or hirope with options joined by '-': wN (window), sR (split ratio), gG (unit
         scale), gfit (G fitted per sequence, at most gG), logn (temperature), nofar (a sliding window),
-        local (far fast bands at within-unit offsets); e.g. hirope-w4096-g64, hirope-logn, hirope-w6144-gfit."""
+        local (far fast bands at within-unit offsets), file (three levels: the upper half of the slow bands
+        at the file distance, F fitted per sequence); e.g. hirope-w4096-g64, hirope-logn, hirope-w6144-gfit,
+        hirope-w6144-gfit-file."""
         if name in BASE_METHODS:
             return cls(name, name, window, ratio)
         head, *options = name.split("-")
@@ -100,6 +107,8 @@ class Method:
                     method = replace(method, fit_unit_scale=True)
                 elif option == "local":
                     method = replace(method, local_fast=True)
+                elif option == "file":
+                    method = replace(method, file_level=True)
                 elif option[:1] == "w" and option[1:].isdigit():
                     method = replace(method, window=int(option[1:]))
                 elif option[:1] == "g" and option[1:].isdigit():
@@ -111,7 +120,7 @@ class Method:
         except ValueError:
             raise ValueError(
                 f"unknown method {name!r}: use {', '.join(BASE_METHODS)}, or hirope with options joined by '-' "
-                "(wN window, sR split ratio, gG unit scale, gfit, logn, nofar, local), e.g. hirope-w4096-g64"
+                "(wN window, sR split ratio, gG unit scale, gfit, logn, nofar, local, file), e.g. hirope-w4096-g64"
             ) from None
         return method
 
@@ -146,6 +155,7 @@ class Cell:
     all: Tally | None = field(default_factory=Tally)
     per_sample_ppl: list[float] = field(default_factory=list)
     unit_scales: list[int] = field(default_factory=list)  # hirope: the G each sample was scored with
+    file_scales: list[int] = field(default_factory=list)  # hirope with a file level: the F of each sample
     seconds: float = 0.0
     same_as: str | None = None
 
@@ -155,6 +165,7 @@ class Cell:
             "all": None if self.all is None else self.all.summary(),
             "per_sample_last_ppl": [round(value, 4) for value in self.per_sample_ppl],
             "unit_scales": list(self.unit_scales) or None,
+            "file_scales": list(self.file_scales) or None,
             "seconds": round(self.seconds, 1),
             "same_as": self.same_as,
         }
@@ -254,6 +265,8 @@ class PplRun:
                 state = self._state(method, positions)
                 if state is not None:
                     cell.unit_scales.append(state.geometry.unit_scale)
+                    if state.geometry.file_split is not None:
+                        cell.file_scales.append(state.geometry.file_scale)
                 all_losses, all_correct = target_scores(self.model, ids, 1, state)
             assert cell.all is not None
             cell.all.add(all_losses, all_correct)
@@ -273,8 +286,8 @@ class PplRun:
         return nullcontext()
 
     def _geometry(self, method: Method, positions: Positions | None = None) -> HiropeGeometry:
-        """The method's geometry; with gfit and a sequence's positions, G fitted to its unit span
-        (without positions: G is the cap)."""
+        """The method's geometry; with gfit and a sequence's positions, G fitted to its unit span, and with
+        file, F fitted to its file span (without positions: G and F are the caps)."""
         geometry = self.facts.geometry(method.window, method.ratio, method.unit_scale, method.logn, method.drop_far)
         if method.local_fast:
             geometry = replace(geometry, local_fast=True)
@@ -282,6 +295,16 @@ class PplRun:
             span = positions.unit[-1] - positions.unit[0]
             scale = fitted_unit_scale(span, geometry.window, self.facts.train_length, method.unit_scale)
             geometry = replace(geometry, unit_scale=scale)
+        if method.file_level:
+            file_split = geometry.split + max(0, self.facts.half_dim - geometry.split) // 2
+            cap = max(1, self.facts.train_length - geometry.window)
+            scale = cap
+            if positions is not None and positions.unit:
+                if positions.file is None:
+                    raise ValueError(f"{method.name} needs file positions, and the sequence has none")
+                span = positions.file[-1] - positions.file[0]
+                scale = fitted_file_scale(span, geometry.window, self.facts.train_length, cap)
+            geometry = replace(geometry, file_split=file_split, file_scale=scale)
         return geometry
 
     def _state(self, method: Method, positions: Positions) -> HiropeState | None:
@@ -290,7 +313,11 @@ class PplRun:
         device = self.model.device
         units = torch.tensor(positions.unit, dtype=torch.long, device=device)
         inv_freq = self.facts.inv_freq.to(device)
-        return HiropeState(units, inv_freq, self._geometry(method, positions))
+        geometry = self._geometry(method, positions)
+        files = None
+        if geometry.file_split is not None and positions.file is not None:
+            files = torch.tensor(positions.file, dtype=torch.long, device=device)
+        return HiropeState(units, inv_freq, geometry, files=files)
 
     def results(self) -> dict[str, Any]:
         methods: dict[str, Any] = {}
@@ -314,6 +341,8 @@ class PplRun:
                 "logn_length": geometry.logn_length if geometry else None,
                 "drop_far": geometry.drop_far if geometry else None,
                 "local_fast": geometry.local_fast if geometry else None,
+                "file_split": geometry.file_split if geometry else None,  # None: two levels
+                "file_scale": geometry.file_scale if geometry else None,  # file: the cap N - W; see file_scales
                 "by_length": by_length,
             }
         return {

@@ -8,6 +8,8 @@ Optionally (geometry.logn_length N) a query at t >= N has its scores multiplied 
 geometry.drop_far gives far pairs no attention at all (a sliding window of W, an evaluation baseline).
 With geometry.local_fast (an evaluation variant) a far pair's bands k < K see (t_i - s(u_i)) - (t_j - s(u_j)),
 s(u) = the first token of unit u among the keys, instead of t_i - t_j: one more turn, by -s(u), on those bands.
+With geometry.file_split K2 (an evaluation variant, file > unit > token) the far rule's bands [K2, d/2)
+see W - 1 + F * (f_i - f_j), f the file index, instead of the unit distance.
 
 The rule depends on the pair, so it is not one rotation per token. The model rotates q and k by t as
 usual (its rotary module, masks and cache untouched). Rotations compose, so the far score is the stock
@@ -77,14 +79,27 @@ class HiropeState:
     units: [S_k] int64, the unit index of every key (the cached ones and the new ones).
     inv_freq: [d/2] float32, the model's own rotary frequencies (so rope scaling stays honoured).
     far_keys: the engine's far-key cache; None computes far keys for all keys on each call.
+    files: [S_k] int64, the file index of every key; needed (only) when geometry.file_split is set, the
+    three-level far rule (an evaluation variant: the engine passes none).
     """
 
     units: torch.Tensor
     inv_freq: torch.Tensor
     geometry: HiropeGeometry
     far_keys: FarKeyCache | None = None
+    files: torch.Tensor | None = None
     _turns: dict[tuple[int, int, bool, torch.dtype], Turn] = field(default_factory=dict, repr=False)
     _unit_starts: torch.Tensor | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        file_split, half = self.geometry.file_split, self.inv_freq.shape[0]
+        if file_split is not None:
+            if self.files is None:
+                raise ValueError(f"the geometry has a file level (file_split={file_split}) but the state no files")
+            if file_split > half:
+                raise ValueError(f"file split band {file_split} beyond the {half} rotary bands")
+        if self.files is not None and self.files.shape != self.units.shape:
+            raise ValueError(f"hirope files have shape {tuple(self.files.shape)}, units {tuple(self.units.shape)}")
 
     def unit_starts(self) -> torch.Tensor:
         """[S_k] s(u_t): the index of the first key of token t's unit (units never decrease)."""
@@ -97,16 +112,27 @@ class HiropeState:
 
     def far_turn(self, start: int, end: int, queries: bool, dtype: torch.dtype) -> Turn:
         """cos and sin ([S, d/2 - K]) of the extra turn of tokens start..end-1 to their far positions:
-        G u + W - 1 - t for queries, G u - t for keys. With local_fast they cover every band ([S, d/2]),
+        G u + W - 1 - t for queries, G u - t for keys. With a file level (file_split K2) bands [K2, d/2)
+        take F f + W - 1 - t and F f - t instead. With local_fast they cover every band ([S, d/2]),
         bands k < K turned by -s(u). Every layer needs the same ones, so they are made once per forward
         call (the state lives for one call)."""
         cache_key = (start, end, queries, dtype)
         if cache_key not in self._turns:
-            scaled_units = self.units[start:end] * self.geometry.unit_scale
-            delta = scaled_units - torch.arange(start, end, device=self.units.device)
+            geometry, half = self.geometry, self.inv_freq.shape[0]
+            file_split = half if geometry.file_split is None else geometry.file_split
+            flat = torch.arange(start, end, device=self.units.device)
+            delta = self.units[start:end] * geometry.unit_scale - flat
             if queries:
-                delta = delta + (self.geometry.window - 1)
-            angle = delta.to(torch.float32)[:, None] * self.inv_freq[self.geometry.split :].to(torch.float32)
+                delta = delta + (geometry.window - 1)
+            angle = delta.to(torch.float32)[:, None] * self.inv_freq[geometry.split : file_split].to(torch.float32)
+            if file_split < half:
+                if self.files is None:
+                    raise ValueError(f"the geometry has a file level (file_split={file_split}) but the state no files")
+                file_delta = self.files[start:end] * geometry.file_scale - flat
+                if queries:
+                    file_delta = file_delta + (geometry.window - 1)
+                file_angle = file_delta.to(torch.float32)[:, None] * self.inv_freq[file_split:].to(torch.float32)
+                angle = torch.cat([angle, file_angle], dim=-1)
             if self.geometry.local_fast:
                 starts = self.unit_starts()[start:end].to(torch.float32)[:, None]
                 fast = -starts * self.inv_freq[: self.geometry.split].to(torch.float32)

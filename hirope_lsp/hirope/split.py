@@ -47,13 +47,24 @@ def fitted_unit_scale(unit_span: int, window: int, train_length: int, cap: int =
     window's last position, whatever the prompt's length. No unit boundary (span 0) leaves G = cap; a window
     at or beyond the training window leaves no room, so G = 1.
     """
-    if unit_span < 0 or window < 1 or train_length < 1 or cap < 1:
+    return _fitted_scale("unit_span", unit_span, window, train_length, cap)
+
+
+def fitted_file_scale(file_span: int, window: int, train_length: int, cap: int) -> int:
+    """The largest F <= cap with W - 1 + F * file_span <= train_length - 1, and at least 1: fitted_unit_scale's
+    rule for the file level (file_span = f_last - f_first of a prompt), so the farthest pair's file bands see
+    at most the training window's last position. One file (span 0) leaves F = cap."""
+    return _fitted_scale("file_span", file_span, window, train_length, cap)
+
+
+def _fitted_scale(name: str, span: int, window: int, train_length: int, cap: int) -> int:
+    if span < 0 or window < 1 or train_length < 1 or cap < 1:
         raise ValueError(
-            f"need unit_span >= 0 and window, train_length, cap >= 1; got {unit_span}, {window}, {train_length}, {cap}"
+            f"need {name} >= 0 and window, train_length, cap >= 1; got {span}, {window}, {train_length}, {cap}"
         )
-    if unit_span == 0:
+    if span == 0:
         return cap
-    return max(1, min(cap, (train_length - window) // unit_span))
+    return max(1, min(cap, (train_length - window) // span))
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,10 @@ class HiropeGeometry:
     local_fast: a far pair's fast bands see the difference of within-unit offsets,
     (t_i - s(u_i)) - (t_j - s(u_j)) with s(u) the first token of unit u, instead of t_i - t_j (the HiRoPE
     paper's token-within-function level); an evaluation variant, off in the engine.
+    file_split K2 and file_scale F: a third, coarser level (file > unit > token), an evaluation variant off in
+    the engine. A far pair's bands [K, K2) then see W - 1 + G * (u_i - u_j) and bands [K2, d/2) see
+    W - 1 + F * (f_i - f_j), f the file index; K <= K2 <= d/2 (the upper bound is checked where d is known,
+    HiropeState). None: two levels, every band k >= K on the unit level.
     """
 
     window: int
@@ -78,6 +93,8 @@ class HiropeGeometry:
     logn_length: int | None = None
     drop_far: bool = False
     local_fast: bool = False
+    file_split: int | None = None
+    file_scale: int = 1
 
     def __post_init__(self) -> None:
         if self.window < 1:
@@ -88,6 +105,12 @@ class HiropeGeometry:
             raise ValueError(f"unit scale must be >= 1, got {self.unit_scale}")
         if self.logn_length is not None and self.logn_length < self.window:
             raise ValueError(f"logn length must be at least the window ({self.window}), got {self.logn_length}")
+        if self.file_split is not None and self.file_split < self.split:
+            raise ValueError(f"file split band must be at least the split band ({self.split}), got {self.file_split}")
+        if self.file_scale < 1:
+            raise ValueError(f"file scale must be >= 1, got {self.file_scale}")
+        if self.file_split is None and self.file_scale != 1:
+            raise ValueError(f"file scale {self.file_scale} needs a file split band (the file level is off)")
 
     @property
     def far_turned_from(self) -> int:

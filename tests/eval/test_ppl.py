@@ -11,7 +11,7 @@ import torch
 
 from hirope_lsp.eval.corpus import GROUPS, group_sequence
 from hirope_lsp.eval.ppl import Method, run, table, target_scores
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, fitted_file_scale
 from hirope_lsp.model.loader import LoadedModel
 from tests.eval.args import eval_args
 
@@ -192,3 +192,48 @@ def test_gfit_fits_the_unit_scale_to_each_sequence_and_records_it(tiny: LoadedMo
     ppl = {name: method["by_length"]["256"]["per_sample_last_ppl"] for name, method in methods.items()}
     assert ppl["hirope-w32-gfit"] == [ppl["hirope-w32-g24"][0], ppl["hirope-w32-g16"][1]]  # each sample's G
     assert ppl["hirope-w32-g24"][1] != ppl["hirope-w32-g16"][1]
+
+
+def test_the_file_option_parses_to_three_levels() -> None:
+    assert Method.parse("hirope-w6144-gfit-file", None, None) == Method(
+        "hirope-w6144-gfit-file", "hirope", 6144, None, DEFAULT_UNIT_SCALE, fit_unit_scale=True, file_level=True
+    )
+    assert Method.parse("hirope-file", None, None).file_level
+    assert Method.parse("hirope-w32-g4-file-local", None, None).local_fast
+    assert not Method.parse("hirope-w6144-gfit", None, None).file_level
+    for wrong in ("hirope-files", "hirope-w6144-filex", "file"):
+        with pytest.raises(ValueError, match=r"unknown method.*local, file\)"):
+            Method.parse(wrong, 512, None)
+
+
+def test_file_level_fits_the_file_scale_per_sequence_and_records_it(tiny: LoadedModel, tmp_path: Path) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[1200],
+        samples=3,
+        methods=["hirope-w32-g4", "hirope-w32-g4-file", "flat"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=1200,
+    )
+    run(args, tiny)
+    methods = json.loads((tmp_path / "ppl.json").read_text())["methods"]
+    tokenize = lambda text: list(tiny.tokenizer.encode(text, add_special_tokens=False))  # noqa: E731
+    spans = []
+    for group in GROUPS[:3]:
+        files = group_sequence(group, tokenize, 1200).window(1200, 1200)[1].file
+        assert files is not None and files[0] == 0
+        spans.append(files[-1])
+    assert spans == [1, 0, 2]  # asyncio's first 1200 tokens span two files, email's one, json+...'s three
+    three, two = methods["hirope-w32-g4-file"], methods["hirope-w32-g4"]
+    # The tiny model: d/2 = 8 bands, K = 2 (critical ratio at N = 64), so K2 = 2 + (8 - 2) // 2 = 5; F's cap is
+    # N - W = 32, and W - 1 + F * span <= N - 1 gives F = 32 // span.
+    assert (three["split_band"], three["file_split"], three["file_scale"]) == (2, 5, 32)
+    assert two["file_split"] is None and two["file_scale"] == 1 and methods["flat"]["file_split"] is None
+    cell = three["by_length"]["1200"]
+    assert cell["file_scales"] == [32, 32, 16] == [fitted_file_scale(span, 32, 64, 32) for span in spans]
+    assert cell["unit_scales"] == [4, 4, 4] and two["by_length"]["1200"]["file_scales"] is None
+    assert methods["flat"]["by_length"]["1200"]["file_scales"] is None
+    ppl = {name: method["by_length"]["1200"]["per_sample_last_ppl"] for name, method in methods.items()}
+    assert all(a != b for a, b in zip(ppl["hirope-w32-g4-file"], ppl["hirope-w32-g4"], strict=True))

@@ -40,12 +40,16 @@ def reference(
     logn_length: int | None = None,
     drop_far: bool = False,
     local_fast: bool = False,
+    files: torch.Tensor | None = None,
+    file_split: int | None = None,
+    file_scale: int = 1,
 ) -> torch.Tensor:
     """Every pair (i, j <= i) rotated explicitly in float64: q [Hq, T, D] raw, k/v [Hkv, T, D] raw.
 
     Far slow bands at unit_scale * (u_i - u_j) + window - 1; with logn_length N, query i's scores times
     max(1, ln(i + 1) / ln(N)); with drop_far, far pairs get no attention; with local_fast, far fast bands at
-    (i - s(u_i)) - (j - s(u_j)), s(u) the first token of unit u.
+    (i - s(u_i)) - (j - s(u_j)), s(u) the first token of unit u; with file_split K2 (and files f), far bands
+    k >= K2 at file_scale * (f_i - f_j) + window - 1 instead.
     """
     q, k, v, inv_freq = q.double(), k.double(), v.double(), inv_freq.double()
     heads, length, dim = q.shape
@@ -53,6 +57,8 @@ def reference(
     half = dim // 2
     out = torch.zeros_like(q)
     slow = torch.arange(half) >= split
+    file_band = torch.arange(half) >= (half if file_split is None else file_split)
+    file_of = [0] * length if files is None else [int(f) for f in files]
     first = {int(u): units.tolist().index(int(u)) for u in units}  # s(u)
     local = [t - first[int(units[t])] if local_fast else t for t in range(length)]
     for i in range(length):
@@ -63,8 +69,12 @@ def reference(
             if i - j < window:
                 p_i, p_j = torch.full((half,), float(i)), torch.full((half,), float(j))
             else:
-                p_i = torch.where(slow, float(unit_scale * units[i] + window - 1), float(local[i])).double()
-                p_j = torch.where(slow, float(unit_scale * units[j]), float(local[j])).double()
+                far_i = torch.where(
+                    file_band, float(file_scale * file_of[i] + window - 1), float(unit_scale * units[i] + window - 1)
+                )
+                far_j = torch.where(file_band, float(file_scale * file_of[j]), float(unit_scale * units[j]))
+                p_i = torch.where(slow, far_i, float(local[i])).double()
+                p_j = torch.where(slow, far_j, float(local[j])).double()
             q_i = rotate(q[:, i : i + 1], p_i[None].double(), inv_freq)[:, 0]
             k_j = rotate(k[:, j : j + 1], p_j[None].double(), inv_freq)[:, 0]
             scores[:, j] = (q_i * k_j.repeat_interleave(groups, 0)).sum(-1) * scale
@@ -124,13 +134,14 @@ def prefill_then_steps(
     geometry: HiropeGeometry,
     scale: float,
     prefix: int,
+    files: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """A prefill of `prefix` tokens, then one token at a time, keys growing as a KV cache would, far keys in a
     FarKeyCache: the outputs of all tokens as [H, S, D] float64, as the reference gives them."""
     far_keys = FarKeyCache()
 
     def attend(start: int, end: int) -> torch.Tensor:
-        state = HiropeState(units[:end], inv_freq, geometry, far_keys)
+        state = HiropeState(units[:end], inv_freq, geometry, far_keys, None if files is None else files[:end])
         queries, keys, values = q_stock[None, :, start:end], k_stock[None, :, :end], v[None, :, :end]
         output, _ = hirope_attention(FakeLayer(), queries, keys, values, None, scale, hirope=state)
         return output[0]
@@ -222,3 +233,73 @@ def test_unit_starts_are_each_units_first_token() -> None:
     state = HiropeState(units, torch.ones(2), HiropeGeometry(4, 1, local_fast=True))
     assert state.unit_starts().tolist() == [0, 0, 2, 2, 2, 5, 6, 6]
     assert HiropeGeometry(4, 1, local_fast=True).far_turned_from == 0 and HiropeGeometry(4, 1).far_turned_from == 1
+
+
+def files_of(units: torch.Tensor) -> torch.Tensor:
+    """A coarser level over setup()'s units: a new file every few units (files start at unit starts)."""
+    return (units * 2) // 5
+
+
+@pytest.mark.parametrize(
+    ("window", "split", "file_split", "block", "unit_scale", "file_scale", "local_fast"),
+    [
+        (8, 3, 6, 5, 1, 1, False),
+        (8, 3, 5, 128, 3, 7, False),
+        (13, 2, 4, 3, 2, 5, False),  # blocks of 3 straddle the window boundary
+        (5, 0, 4, 7, 1, 3, False),  # every band far: [0, 4) units, [4, 8) files
+        (8, 3, 3, 5, 3, 4, False),  # K2 = K: every slow band on the file level
+        (8, 3, 6, 5, 3, 9, True),  # with far fast bands at within-unit offsets
+    ],
+)
+def test_three_levels_match_float64_reference(
+    monkeypatch: pytest.MonkeyPatch,
+    window: int,
+    split: int,
+    file_split: int,
+    block: int,
+    unit_scale: int,
+    file_scale: int,
+    local_fast: bool,
+) -> None:
+    """Far bands [K, K2) at W - 1 + G (u_i - u_j), [K2, d/2) at W - 1 + F (f_i - f_j): prefill in blocks and
+    decode steps with the far-key cache."""
+    monkeypatch.setattr(attention, "QUERY_BLOCK", block)
+    q, k, v, q_stock, k_stock, units, inv_freq = setup()
+    files = files_of(units)
+    scale = q.shape[-1] ** -0.5
+    geometry = HiropeGeometry(
+        window, split, unit_scale, local_fast=local_fast, file_split=file_split, file_scale=file_scale
+    )
+    expected = reference(
+        q, k, v, units, window, split, inv_freq, scale, unit_scale, local_fast=local_fast,
+        files=files, file_split=file_split, file_scale=file_scale,
+    )  # fmt: skip
+    state = HiropeState(units, inv_freq, geometry, files=files)
+    out, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, scaling=scale, hirope=state)
+    torch.testing.assert_close(out[0].transpose(0, 1).double(), expected, atol=1e-5, rtol=1e-5)
+    two_levels = reference(q, k, v, units, window, split, inv_freq, scale, unit_scale, local_fast=local_fast)
+    assert not torch.allclose(two_levels, expected, atol=1e-3)  # the file level changes the far scores
+    got = prefill_then_steps(q_stock, k_stock, v, units, inv_freq, geometry, scale, prefix=24, files=files)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("file_split", [3, 5, 8])
+def test_files_equal_to_units_at_the_unit_scale_are_two_levels(file_split: int) -> None:
+    _, _, v, q_stock, k_stock, units, inv_freq = setup()
+    two = HiropeState(units, inv_freq, HiropeGeometry(8, 3, 4))
+    three = HiropeState(units, inv_freq, HiropeGeometry(8, 3, 4, file_split=file_split, file_scale=4), files=units)
+    out_two, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, hirope=two)
+    out_three, _ = hirope_attention(FakeLayer(), q_stock[None], k_stock[None], v[None], None, hirope=three)
+    torch.testing.assert_close(out_three, out_two, atol=1e-6, rtol=1e-6)
+
+
+def test_a_file_level_needs_files_that_cover_the_units() -> None:
+    _, _, _, _, _, units, inv_freq = setup()
+    with pytest.raises(ValueError, match="no files"):
+        HiropeState(units, inv_freq, HiropeGeometry(8, 3, file_split=5))
+    with pytest.raises(ValueError, match="beyond the 8 rotary bands"):
+        HiropeState(units, inv_freq, HiropeGeometry(8, 3, file_split=9), files=units)
+    with pytest.raises(ValueError, match="files have shape"):
+        HiropeState(units, inv_freq, HiropeGeometry(8, 3, file_split=5), files=units[:-1])
+    two_levels = HiropeState(units, inv_freq, HiropeGeometry(8, 3), files=files_of(units))  # files unused
+    assert two_levels.far_turn(0, 4, queries=True, dtype=torch.float32)[0].shape == (4, 5)

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, critical_ratio, fitted_unit_scale, split_band
+from hirope_lsp.hirope.split import (
+    DEFAULT_UNIT_SCALE,
+    HiropeGeometry,
+    critical_ratio,
+    fitted_file_scale,
+    fitted_unit_scale,
+    split_band,
+)
 
 
 def test_critical_ratio_matches_the_paper() -> None:
@@ -86,3 +93,40 @@ def test_fitted_unit_scale_caps_at_the_default_and_rejects_invalid_inputs() -> N
     for args in ((-1, 6144, 8192, 24), (5, 0, 8192, 24), (5, 6144, 0, 24), (5, 6144, 8192, 0)):
         with pytest.raises(ValueError, match="unit_span"):
             fitted_unit_scale(*args)
+
+
+@pytest.mark.parametrize(
+    ("span", "window", "train", "cap", "expected"),
+    [
+        (3, 6144, 8192, 2048, 682),  # 682 * 3 = 2046 <= 2048 < 683 * 3 = 2049
+        (7, 6144, 8192, 2048, 292),  # 292 * 7 = 2044 <= 2048 < 293 * 7 = 2051
+        (1, 6144, 8192, 2048, 2048),  # the farthest pair lands on 6143 + 2048 = 8191
+        (2, 6144, 8192, 500, 500),  # 1024, capped
+        (0, 6144, 8192, 2048, 2048),  # one file: no file distance to scale
+        (4096, 6144, 8192, 2048, 1),  # not even F = 1 fits: at least 1
+        (5, 8192, 8192, 1, 1),  # the window leaves no room beyond it
+        (2, 32, 64, 32, 16),  # the tiny eval model: 16 * 2 = 32 = 64 - 32
+        (3, 32, 64, 32, 10),  # 10 * 3 = 30 <= 32 < 11 * 3 = 33
+    ],
+)
+def test_fitted_file_scale_keeps_the_farthest_file_pair_in_the_training_window(
+    span: int, window: int, train: int, cap: int, expected: int
+) -> None:
+    assert fitted_file_scale(span, window, train, cap) == expected
+
+
+def test_fitted_file_scale_rejects_invalid_inputs() -> None:
+    for args in ((-1, 6144, 8192, 24), (5, 0, 8192, 24), (5, 6144, 0, 24), (5, 6144, 8192, 0)):
+        with pytest.raises(ValueError, match="file_span"):
+            fitted_file_scale(*args)
+
+
+def test_geometry_file_level_is_validated() -> None:
+    assert HiropeGeometry(8, 4).file_split is None and HiropeGeometry(8, 4).file_scale == 1  # two levels
+    assert HiropeGeometry(8, 4, file_split=4, file_scale=9).file_split == 4  # K2 = K: no unit bands
+    with pytest.raises(ValueError, match="file split band must be at least the split band"):
+        HiropeGeometry(8, 4, file_split=3)
+    with pytest.raises(ValueError, match="file scale must be >= 1"):
+        HiropeGeometry(8, 4, file_split=6, file_scale=0)
+    with pytest.raises(ValueError, match="needs a file split band"):
+        HiropeGeometry(8, 4, file_scale=2)
