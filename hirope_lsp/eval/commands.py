@@ -34,8 +34,15 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
 
     ppl = sub("ppl", "Perplexity against context length on whole stdlib files (hirope_lsp/eval/ppl.py).")
     ppl.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192, 16384], help="bucket lengths")
-    ppl.add_argument("--samples", type=int, default=1, help="stdlib groups (sequences), 1..8")
-    ppl.add_argument("--first-group", type=int, default=0, help="the first of the groups to take (0..7)")
+    ppl.add_argument("--samples", type=int, default=1, help="stdlib groups or PyPI sdists (sequences), 1..8")
+    ppl.add_argument("--first-group", type=int, default=0, help="the first of the groups or sdists to take (0..7)")
+    ppl.add_argument(
+        "--corpus",
+        choices=["stdlib", "pypi"],
+        default="stdlib",
+        help="the installed standard library's package groups, or pinned PyPI source distributions fetched "
+        "once with pip into ~/.cache/hirope-lsp/sdists (hirope_lsp/eval/pypi.py; the network the first time)",
+    )
     ppl.add_argument(
         "--methods",
         nargs="+",
@@ -75,6 +82,7 @@ def run_eval(args: argparse.Namespace) -> int:
     import torch
 
     from hirope_lsp.eval import complete, ppl, symbols
+    from hirope_lsp.eval.pypi import FetchError
     from hirope_lsp.model.loader import ModelLoadError, load_model
     from hirope_lsp.model.rope import UnsupportedModelError
 
@@ -86,7 +94,7 @@ def run_eval(args: argparse.Namespace) -> int:
         loaded.model.to(args.device)
         module = modules[args.eval]
         results = module.run(args, loaded)
-    except (ModelLoadError, UnsupportedModelError, ValueError, FileNotFoundError) as error:
+    except (ModelLoadError, UnsupportedModelError, ValueError, FileNotFoundError, FetchError) as error:
         print(f"hirope-lsp: error: {error}", file=sys.stderr)
         return 1
     for row in module.table(results):

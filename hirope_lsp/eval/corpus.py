@@ -50,7 +50,7 @@ def group_files(packages: Sequence[str], root: Path | None = None) -> list[Path]
     for package in packages:
         directory = base / package
         if not directory.is_dir():
-            raise FileNotFoundError(f"the standard library has no package {package!r} under {base}")
+            raise FileNotFoundError(f"no package {package!r} under {base}")
         files.extend(path for path in directory.rglob("*.py") if "test" not in path.relative_to(base).parts[1:2])
     return sorted(files)
 

@@ -1,8 +1,10 @@
 """Perplexity against context length (the layout of the HiRoPE paper's Table 4), on real code.
 
-    hirope-lsp eval ppl [--lengths 2048 8192 16384] [--samples 3] [--variants] [--out docs/results]
+    hirope-lsp eval ppl [--lengths 2048 8192 16384] [--samples 3] [--corpus stdlib|pypi] [--variants]
+                        [--out docs/results]
 
-Samples are stdlib groups (corpus.py): each one's first SEQUENCE_TOKENS tokens, whole files in outline
+Samples are stdlib groups (corpus.py), or with `--corpus pypi` pinned PyPI source distributions (pypi.py,
+fetched once with pip into the user cache): each one's first SEQUENCE_TOKENS tokens, whole files in outline
 units. A bucket of length L is the L tokens that *end* there, so every length scores the same last
 `--score-tokens` (2048) tokens (2047 in a 2048-token bucket: its first token has no context) and a
 longer bucket only adds earlier context: if the model uses the
@@ -54,6 +56,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from hirope_lsp.eval import pypi
 from hirope_lsp.eval.corpus import GROUPS, TokenSequence, group_name, group_sequence
 from hirope_lsp.eval.metrics import perplexity
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, tokens_label, write_json
@@ -385,9 +388,10 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval ppl` command: returns the results it wrote to OUT/ppl.json (and plotted in OUT/ppl.png)."""
     names = list(args.methods) + (list(VARIANT_METHODS) if args.variants else [])
     methods = [Method.parse(name, args.window, args.split) for name in dict.fromkeys(names)]
-    if not 1 <= args.samples <= len(GROUPS) - args.first_group or args.first_group < 0:
-        raise ValueError(f"--first-group plus --samples must be 1..{len(GROUPS)} (groups 0..{len(GROUPS) - 1})")
-    groups = GROUPS[args.first_group : args.first_group + args.samples]
+    corpus = getattr(args, "corpus", "stdlib")
+    count = len(pypi.SDISTS) if corpus == "pypi" else len(GROUPS)
+    if not 1 <= args.samples <= count - args.first_group or args.first_group < 0:
+        raise ValueError(f"--first-group plus --samples must be 1..{count} ({corpus} sources 0..{count - 1})")
     if max(args.lengths) > args.sequence_tokens:
         raise ValueError("--lengths must not exceed --sequence-tokens")
     record = RunRecord.from_args(
@@ -397,13 +401,23 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
         methods=[m.name for m in methods],
         sequence_tokens=args.sequence_tokens,
         first_group=args.first_group,
+        corpus=corpus,
     )
     evaluation = PplRun(loaded, methods, args.lengths, args.score_tokens, args.truncate_chunk)
 
     def tokenize(text: str) -> list[int]:
         return list(loaded.tokenizer.encode(text, add_special_tokens=False))
 
-    sequences = [group_sequence(group, tokenize, args.sequence_tokens) for group in groups]
+    chosen = slice(args.first_group, args.first_group + args.samples)
+    sources: list[tuple[Path | None, tuple[str, ...]]]  # (root, packages): a repository each
+    if corpus == "pypi":  # fetched once with pip into the user cache (the network the first time only)
+        pins = pypi.SDISTS[chosen]
+        sources = [pypi.repository(pin) for pin in pins]
+        title = "PyPI code (" + ", ".join(pin.requirement for pin in pins) + ")"
+    else:
+        sources = [(None, group) for group in GROUPS[chosen]]
+        title = "stdlib code (" + ", ".join(group_name(group) for _, group in sources) + ")"
+    sequences = [group_sequence(packages, tokenize, args.sequence_tokens, root) for root, packages in sources]
     with progress("eval ppl", evaluation.passes() * len(sequences)) as bar:
         for sequence in sequences:
             evaluation.add(sequence, bar.step)
@@ -411,8 +425,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     results["sequences"] = [{"name": s.name, "tokens": len(s.ids)} for s in sequences]
     out = Path(args.out)
     write_json(out / "ppl.json", record, results)
-    title = ", ".join(group_name(group) for group in groups)
-    plot(results, out / "ppl.png", f"{loaded.name}: stdlib code ({title}), {args.dtype}")
+    plot(results, out / "ppl.png", f"{loaded.name}: {title}, {args.dtype}")
     return results
 
 
