@@ -112,7 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
     complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window (default: 3/4 training)")
     complete.add_argument(
-        "--unit-scale", type=int, default=defaults.unit_scale, help="HiRoPE tokens per unit step beyond the window"
+        "--unit-scale",
+        type=int,
+        default=defaults.unit_scale,
+        help="HiRoPE tokens per unit step beyond the window, at most (fitted per prompt)",
     )
     complete.add_argument("--split", type=float, default=None, help="ratio of rotary bands on token positions")
     complete.add_argument("--max-tokens", type=int, default=None, help="tokens to generate at most")

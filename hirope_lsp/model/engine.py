@@ -20,14 +20,14 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
 
 from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.hirope.positions import Positions
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, fitted_unit_scale
 from hirope_lsp.model.decode_step import DecodeStep, decode_step
 from hirope_lsp.model.decode_weights import set_decode_weights
 from hirope_lsp.model.healing import TokenHealer
@@ -64,7 +64,9 @@ class RopeSettings:
     mode: RopeMode = "hirope"
     window: int | None = None  # HiRoPE window W; None: split.default_window (3/4 of the training window)
     split: float | None = None  # ratio of bands on token positions; None: the critical-dimension rule
-    unit_scale: int = DEFAULT_UNIT_SCALE  # G: the slow bands of a far pair see W - 1 + G * (unit distance)
+    # At most this G: the slow bands of a far pair see W - 1 + G * (unit distance). Each prompt gets the
+    # largest G up to it that keeps its farthest pair within the training window (`Engine.geometry_for`).
+    unit_scale: int = DEFAULT_UNIT_SCALE
 
 
 @dataclass
@@ -107,7 +109,7 @@ class Engine:
         if self._step is None:  # transformers' forward takes no packed weights: int4 falls back to float16
             set_decode_weights(self.model, torch.float16 if decode_dtype == "int4" else decode_dtype)
         self.rope = rope or RopeSettings()
-        self.geometry = self.facts.geometry(self.rope.window, self.rope.split, self.rope.unit_scale)
+        self.geometry = self.facts.geometry(self.rope.window, self.rope.split, self.rope.unit_scale)  # G: the cap
         self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
         self._healer = TokenHealer(self.tokenizer)
         self._lock = threading.Lock()
@@ -118,6 +120,16 @@ class Engine:
     @property
     def train_length(self) -> int:
         return self.facts.train_length
+
+    def geometry_for(self, positions: Positions) -> HiropeGeometry:
+        """The far rule for a prompt: the engine's, with the largest unit scale G up to the setting such that
+        W - 1 + G * (u_last - u_first) <= N - 1 (hirope/split.py `fitted_unit_scale`). A fixed G sends the
+        farthest pairs of a long prompt beyond the slow bands' trained range; at 32k tokens of the stdlib's
+        email package fitting it (G = 14) gave perplexity 6.27 against 6.77 for G = 24 (docs/RESULTS.md,
+        section 1b). Prompts with at most (N - W) / G units, every prompt of 16k tokens measured there, keep G."""
+        span = positions.unit[-1] - positions.unit[0] if positions.unit else 0
+        scale = fitted_unit_scale(span, self.geometry.window, self.train_length, self.geometry.unit_scale)
+        return self.geometry if scale == self.geometry.unit_scale else replace(self.geometry, unit_scale=scale)
 
     def full_precision_end(self, length: int) -> int:
         """How many leading tokens of a `length`-token prompt run on the full-precision weights: all but the
@@ -149,6 +161,7 @@ class Engine:
         with self._lock, torch.inference_mode():
             cache = self._slot(slot)
             units = positions.extend(max_tokens)  # generated tokens stay in the cursor's unit
+            cache.use(self.geometry_for(positions))
             unit_tensor = torch.tensor(units.unit, dtype=torch.long)
             started = time.perf_counter()
             reused = cache.crop_to_common_prefix(ids, units, self._reusable_limit(len(ids)))
@@ -178,6 +191,7 @@ class Engine:
         cancelled = cancel or (lambda: False)
         with self._lock, torch.inference_mode():
             cache = self._slot(slot)
+            cache.use(self.geometry_for(positions))
             unit_tensor = torch.tensor(positions.unit, dtype=torch.long)
             reused = cache.crop_to_common_prefix(ids, positions, self._reusable_limit(len(ids)))
             self._prefill(cache, list(ids), positions, unit_tensor, reused, cancelled, max(chunk, 2), last=False)
@@ -284,7 +298,7 @@ class Engine:
             state = None
             if positions is not None:
                 units = torch.tensor(positions.unit, dtype=torch.long)
-                state = HiropeState(units, self.facts.inv_freq, self.geometry, None)
+                state = HiropeState(units, self.facts.inv_freq, self.geometry_for(positions), None)
             output = self.model(torch.tensor([list(ids)]), hirope=state, use_cache=False)
             logits: torch.Tensor = output.logits[0]
             return logits
@@ -336,7 +350,8 @@ class Engine:
         total = held + len(new_ids)
         state = None
         if self.rope.mode == "hirope":
-            state = HiropeState(unit_tensor[:total], self.facts.inv_freq, self.geometry, cache.far_keys)
+            assert cache.geometry is not None, "a slot serves a prompt (`use`) before it runs forwards"
+            state = HiropeState(unit_tensor[:total], self.facts.inv_freq, cache.geometry, cache.far_keys)
         threads = torch.get_num_threads()
         if len(new_ids) <= SMALL_FORWARD and self.decode_threads is not None:
             torch.set_num_threads(self.decode_threads)
@@ -361,9 +376,11 @@ class Engine:
 
 
 class _Slot:
-    """One cached prefix: the KV cache, HiRoPE's far keys, and the ids and units they were computed for."""
+    """One cached prefix: the KV cache, HiRoPE's far keys, and the ids, units and far rule they were computed
+    for."""
 
     def __init__(self) -> None:
+        self.geometry: HiropeGeometry | None = None  # the far rule of the far keys (a unit scale per prompt)
         self.clear()
 
     def clear(self) -> None:
@@ -372,6 +389,13 @@ class _Slot:
         self.ids: list[int] = []
         self.units: list[int] = []
         self.reusable = 0  # leading cached tokens computed on the full-precision weights
+
+    def use(self, geometry: HiropeGeometry) -> None:
+        """Serve a prompt with this far rule: far keys turned under another are dropped, to be turned again
+        from the cached keys (which do not depend on it) when a far pair first needs them."""
+        if geometry != self.geometry:
+            self.far_keys.crop(0)
+            self.geometry = geometry
 
     def common_prefix(self, ids: Sequence[int], units: Positions, limit: tuple[int, bool]) -> int:
         """The longest reusable cached prefix whose ids and units match the prompt's.

@@ -149,6 +149,26 @@ def test_a_slot_filled_in_the_background_serves_like_a_cold_run(loaded: LoadedMo
     assert_same_run(warm, run(Engine(loaded, rope, decode_dtype=None), edited_ids, edited_positions))
 
 
+def test_each_prompt_gets_the_largest_unit_scale_that_keeps_it_in_the_training_window(loaded: LoadedModel) -> None:
+    engine = Engine(loaded, RopeSettings(window=8, unit_scale=24))  # N = 64: W - 1 + G * span <= 63
+    assert engine.geometry_for(Positions.from_unit_lengths([5] * 2)).unit_scale == 24  # span 1
+    assert engine.geometry_for(Positions.from_unit_lengths([5] * 4)).unit_scale == 56 // 3
+    assert engine.geometry_for(Positions.from_unit_lengths([5] * 60)).unit_scale == 1
+    assert engine.geometry_for(Positions.from_unit_lengths([40])) is engine.geometry  # one unit: the cap
+
+
+def test_a_prompt_with_another_unit_scale_reuses_the_keys_and_turns_the_far_keys_again(loaded: LoadedModel) -> None:
+    rope = RopeSettings(window=8)
+    ids, positions = encode(loaded, UNITS)
+    longer_ids, longer_positions = encode(loaded, [*UNITS, "    return fibonacci(n - 1)\n"])
+    engine = Engine(loaded, rope, decode_dtype=None)
+    assert engine.geometry_for(positions).unit_scale != engine.geometry_for(longer_positions).unit_scale
+    run(engine, ids, positions)
+    warm = run(engine, longer_ids, longer_positions)
+    assert warm[0].reused_tokens == engine.full_precision_end(len(ids))
+    assert_same_run(warm, run(Engine(loaded, rope, decode_dtype=None), longer_ids, longer_positions))
+
+
 def test_hirope_window_changes_the_logits(loaded: LoadedModel) -> None:
     """A control for the tests above: with this prompt the window-8 run differs from stock attention."""
     ids, positions = encode(loaded, EDITED_UNITS)
