@@ -126,10 +126,12 @@ class DecodeStep:
                 scaling=float(layer.attention.scaling),
                 hirope=hirope,
             )  # [B, S, Hq, D]
-            x = x + layer.out(attended.reshape(1, count, -1).to(layer.out.activations))  # promoted to x's precision
+            # A product returns the precision it read; back to x's, since bfloat16 + float16 promotes to float32
+            # (a bfloat16 model with float16 copies of its non-4-bit matrices): its keys would not fit the cache.
+            x = x + layer.out(attended.reshape(1, count, -1).to(layer.out.activations)).to(x.dtype)
             h = F.rms_norm(x, (x.shape[-1],), layer.post_norm, self.eps).to(layer.gate_up.activations)
             gate, up = layer.gate_up(h).to(x.dtype).chunk(2, dim=-1)
-            x = x + layer.down(F.silu(gate) * up)
+            x = x + layer.down(F.silu(gate) * up).to(x.dtype)
         return F.rms_norm(x[0], (x.shape[-1],), self.final_norm, self.eps)
 
 

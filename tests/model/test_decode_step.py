@@ -107,6 +107,20 @@ def test_int4_step_on_four_bit_weights_stays_close_to_float32() -> None:
         assert float((a - b).abs().max()) <= 3e-2 * float(b.abs().max())
 
 
+@pytest.mark.parametrize("chosen", [torch.float16, "int4"], ids=["float16-copies", "int4"])
+def test_a_bfloat16_model_keeps_its_precision_through_the_step(chosen: torch.dtype | str) -> None:
+    """A bfloat16 model (the eval default) with float16 decode copies: bfloat16 + float16 promotes to float32,
+    which the bfloat16 cache refused on the next layer's keys before the step cast back to x's precision."""
+    model = tiny_model("llama")
+    snap_to_four_bits(model.model.layers[0])
+    model.to(torch.bfloat16)  # off the exact grid: "int4" keeps float16 copies, as for the default model's 8-bit head
+    step = DecodeStep(model, chosen)  # type: ignore[arg-type]
+    expected = logits_after_prompt(model, None, 8)
+    for a, b in zip(logits_after_prompt(model, step, 8), expected, strict=True):
+        assert a.dtype == torch.float32
+        assert float((a - b).abs().max()) <= 5e-2 * float(b.abs().max())
+
+
 def test_engines_over_one_model_share_its_copies() -> None:
     model = tiny_model("llama")
     assert decode_step(model, torch.float16) is decode_step(model, torch.float16)
