@@ -59,14 +59,6 @@ class FetchError(RuntimeError):
     """A pinned sdist could not be fetched or unpacked; the message says what ran and what it said."""
 
 
-def pinned(name: str) -> Sdist:
-    """The pinned sdist of a project name, or a ValueError listing the names there are."""
-    for sdist in SDISTS:
-        if sdist.name == name:
-            return sdist
-    raise ValueError(f"no pinned sdist {name!r}: use one of {', '.join(s.name for s in SDISTS)}")
-
-
 def default_cache_dir() -> Path:
     """$XDG_CACHE_HOME/hirope-lsp/sdists, or ~/.cache/hirope-lsp/sdists."""
     return user_cache_dir() / "sdists"

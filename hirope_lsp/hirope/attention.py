@@ -126,8 +126,7 @@ class HiropeState:
                 delta = delta + (geometry.window - 1)
             angle = delta.to(torch.float32)[:, None] * self.inv_freq[geometry.split : file_split].to(torch.float32)
             if file_split < half:
-                if self.files is None:
-                    raise ValueError(f"the geometry has a file level (file_split={file_split}) but the state no files")
+                assert self.files is not None  # __post_init__ refuses a file level without files
                 file_delta = self.files[start:end] * geometry.file_scale - flat
                 if queries:
                     file_delta = file_delta + (geometry.window - 1)

@@ -165,12 +165,6 @@ def test_the_cache_is_under_the_user_cache_dir(monkeypatch: pytest.MonkeyPatch, 
     assert pypi.default_cache_dir() == Path.home() / ".cache" / "hirope-lsp" / "sdists"
 
 
-def test_pinned_names_a_project_or_lists_them() -> None:
-    assert pypi.pinned("click").requirement == "click==8.1.8"
-    with pytest.raises(ValueError, match="use one of requests, click"):
-        pypi.pinned("numpy")
-
-
 @pytest.mark.network
 @pytest.mark.skipif(os.environ.get("HIROPE_NETWORK_TESTS") != "1", reason="fetches from PyPI: HIROPE_NETWORK_TESTS=1")
 @pytest.mark.parametrize("sdist", pypi.SDISTS, ids=lambda sdist: sdist.name)
