@@ -11,17 +11,26 @@ Keys may be given in snake_case or camelCase.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 RopeMode = Literal["hirope", "flat"]
 DType = Literal["float32", "bfloat16", "float16"]
 DecodeFormat = Literal["float32", "bfloat16", "float16", "int4"]
 MultilinePolicy = Literal["auto", "line", "block"]
+
+
+def user_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/hirope-lsp, or ~/.cache/hirope-lsp: the converted default model, the native kernel,
+    the evaluation's sdists."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hirope-lsp"
 
 
 @dataclass(frozen=True)

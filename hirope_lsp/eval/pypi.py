@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hirope_lsp.model.loader import user_cache_dir
+from hirope_lsp.config import user_cache_dir
 
 
 @dataclass(frozen=True)

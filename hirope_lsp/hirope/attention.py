@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from hirope_lsp.hirope import native
 from hirope_lsp.hirope.buffer import GrowingBuffer
 from hirope_lsp.hirope.split import HiropeGeometry
 
@@ -56,7 +57,7 @@ class FarKeyCache:
 
     def keys(self, layer: int, key: torch.Tensor, state: HiropeState) -> torch.Tensor:
         """Far keys for all of `key` ([B, Hkv, Sk, D])."""
-        buffer = self._layers.setdefault(layer, GrowingBuffer(transposed=True))
+        buffer = self._layers.setdefault(layer, GrowingBuffer())
         held, k_len = buffer.length, key.shape[-2]
         if held > k_len:
             raise RuntimeError(f"layer {layer}: far-key cache holds {held} keys, the KV cache {k_len}; crop both")
@@ -172,11 +173,28 @@ def hirope_attention(
         layer = getattr(module, "layer_idx", None)
         return windowed_attention(query, key, value, hirope, scale, layer), None
     q_len, k_len = query.shape[-2], key.shape[-2]
-    if q_len == 1:
-        return single_query_attention(query * scale, key, value), None
-    if q_len < k_len:  # a chunk after cached tokens: CPU SDPA would copy the cache's strided views
-        return blocked_attention(query * scale, key, value, None, None), None
+    if q_len == 1 or q_len < k_len:  # tokens after cached ones: CPU SDPA would copy the cache's strided views
+        return cached_attention(query * scale, key, value, None, None), None
     return causal_attention(query, key, value, scale).transpose(1, 2).contiguous(), None
+
+
+def cached_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    window: int | None,
+    far: tuple[torch.Tensor, torch.Tensor] | None,
+) -> torch.Tensor:
+    """Queries (already scaled) that are the last Sq of the keys: [B, Sq, Hq, D]. Within `window` (None:
+    unbounded) a pair gets q . k, beyond it far_q . far_k. A few queries go to the native kernel
+    (native.py) where it runs; otherwise torch."""
+    fused = native.attention(query, key, value, window, far)
+    if fused is not None:
+        return fused
+    if query.shape[-2] == 1:
+        far_end = 0 if window is None else max(0, key.shape[-2] - window)
+        return single_query_attention(query, key, value, far if far_end else None, far_end)
+    return blocked_attention(query, key, value, window, far)
 
 
 def causal_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float) -> torch.Tensor:
@@ -233,9 +251,7 @@ def windowed_attention(
     else:
         far_key = state.far_keys.keys(layer, key, state)
 
-    if q_len == 1:  # t = k_len - 1: keys j <= t - W are far
-        return single_query_attention(query * scale, key, value, (far_query * scale, far_key), max(0, k_len - window))
-    return blocked_attention(query * scale, key, value, window, (far_query * scale, far_key))
+    return cached_attention(query * scale, key, value, window, (far_query * scale, far_key))
 
 
 def blocked_attention(
@@ -307,6 +323,7 @@ def single_query_attention(
     The two ranges tile the cache in order, so one softmax over the score rows side by side and one
     product with all the values do it, with no mask. Plain matmuls on the cache's strided views: torch's
     CPU SDPA copies non-contiguous keys first (3.4 ms against 0.4 ms per call at 2k keys, measured).
+    The native kernel does the same in one pass, ~2x faster (`cached_attention`).
     """
     batch, q_heads, _, dim = query.shape
     kv_heads = key.shape[1]

@@ -25,6 +25,7 @@ from typing import Literal
 
 import torch
 
+from hirope_lsp.hirope import native
 from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, fitted_unit_scale
@@ -116,6 +117,7 @@ class Engine:
         self._slots: dict[str, _Slot] = {}
         self.decode_threads = decode_threads
         self.guess_tokens = guess_tokens
+        native.kernel()  # build (once per machine) or load the decode attention now, not in the first request
 
     @property
     def train_length(self) -> int:

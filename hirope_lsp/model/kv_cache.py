@@ -20,7 +20,7 @@ class GrowingLayer(DynamicLayer):  # type: ignore[misc]  # transformers is untyp
         super().__init__(**kwargs)
         self.keys: torch.Tensor | None = None
         self.values: torch.Tensor | None = None
-        self._key_buffer = GrowingBuffer(transposed=True)
+        self._key_buffer = GrowingBuffer()
         self._value_buffer = GrowingBuffer()
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:

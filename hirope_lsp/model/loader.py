@@ -29,6 +29,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as transformers_logging
 
+from hirope_lsp.config import user_cache_dir
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SPEC = "default"
@@ -48,12 +50,6 @@ class LoadedModel:
     tokenizer: Any  # its tokenizer
     name: str
     source: str  # where the weights came from: "converted cache", "gguf", "directory", "hub"
-
-
-def user_cache_dir() -> Path:
-    """$XDG_CACHE_HOME/hirope-lsp, or ~/.cache/hirope-lsp."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hirope-lsp"
 
 
 def load_model(spec: str = DEFAULT_SPEC, dtype: str = "float32", cache_dir: Path | None = None) -> LoadedModel:
