@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--decode-tokens", type=int, default=32)
     parser.add_argument("--window", type=int, default=None, help="HiRoPE window (default: 3/4 of training)")
     parser.add_argument("--no-edit", action="store_true", help="skip the warm-vs-cold edit comparison")
+    parser.add_argument("--no-llamacpp", action="store_true", help="skip llama.cpp even where it is installed")
     args = parser.parse_args()
 
     loaded = load_model(args.model, dtype=args.dtype)
@@ -144,7 +145,7 @@ def main() -> None:
             )
             speeds = f"{prefill:13.0f}  {decode:14.1f}  {lookup:15.1f}"
             print(f"{length:6d}  {mode:6s}  {speeds} {edit}  {peak_rss_gib():8.2f}", flush=True)
-        if args.model == "default":
+        if args.model == "default" and not args.no_llamacpp:
             llama = llama_cpp_speed(
                 default_gguf_path(),
                 ids,

@@ -146,7 +146,7 @@ def kernel() -> ctypes.CDLL | None:
             else:
                 try:
                     _library = load(user_cache_dir() / "native")
-                except BuildError as error:
+                except (BuildError, OSError) as error:  # OSError: an unwritable cache directory
                     _failure = str(error)
                     log.warning("decode attention stays in torch (slower): %s", error)
     return _library

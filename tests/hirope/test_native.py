@@ -158,6 +158,16 @@ def test_without_the_kernel_attention_falls_back_with_one_warning(
     torch.testing.assert_close(second, first)
 
 
+def test_an_unwritable_cache_directory_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(native, "_library", None)
+    monkeypatch.setattr(native, "_failure", None)
+    (tmp_path / "hirope-lsp").write_text("a file where the cache directory would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert native.kernel() is None and native._failure is not None
+    query, key = torch.randn(1, 2, 1, 8), torch.randn(1, 1, 5, 8)
+    assert attention.cached_attention(query, key, key, None, None).shape == (1, 1, 2, 8)
+
+
 def test_hirope_native_0_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(native, "_library", None)
     monkeypatch.setattr(native, "_failure", None)
