@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hirope_lsp.config import ModelSettings, PromptSettings, Settings, parse_settings
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
 
 
 def test_nothing_given_means_the_defaults() -> None:
@@ -84,3 +85,7 @@ def test_an_integer_for_an_optional_float_becomes_a_float() -> None:
     settings, problems = parse_settings({"model": {"split": 1}})
     assert problems == [] and settings.model.split == 1.0
     assert isinstance(settings.model.split, float)
+
+
+def test_the_unit_scale_default_is_the_engines() -> None:
+    assert ModelSettings().unit_scale == DEFAULT_UNIT_SCALE

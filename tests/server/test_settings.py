@@ -11,8 +11,6 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from hirope_lsp.config import ModelSettings
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
 from tests.server.conftest import A_PY
 from tests.server.session import (
     capabilities,
@@ -80,7 +78,3 @@ async def test_configuration_is_pulled_and_a_bad_model_is_reported(
     assert any("cannot load the model" in message.message for message in client.messages), client.messages
     uri = open_document(client, repo / "a.py", A_PY)
     assert await inline(client, uri, 4, 23) == []
-
-
-def test_the_unit_scale_default_is_the_engines() -> None:
-    assert ModelSettings().unit_scale == DEFAULT_UNIT_SCALE
