@@ -74,7 +74,7 @@ def attention(
     kv_heads, length, dim = key.shape[1], key.shape[2], key.shape[3]
     query = query[0].transpose(0, 1).contiguous()  # [Sq, Hq, D]: one token's heads together
     far_query, far_key = (query, key) if far is None else (far[0][0].transpose(0, 1).contiguous(), far[1])
-    scores = torch.empty(q_heads // kv_heads * length)  # the kernel's scratch
+    scores = torch.empty(queries * (q_heads // kv_heads) * length)  # the kernel's scratch
     out = torch.empty(1, queries, q_heads, dim)
     status = library.hirope_decode_attention(
         queries,

@@ -7,15 +7,16 @@
  * Queries come scaled. Keys and values are rows of `dim` floats (the KV cache's [S, D] views, any row
  * and head stride). Torch does the same with two batched products and a softmax (attention.py,
  * single_query_attention, blocked_attention); on a CPU those run far below memory bandwidth at decode
- * shapes, because each is a product of 1-8 rows. Here every key and value row is read once per query
- * token, for all the query heads that share it, and the scores stay in a scratch buffer that fits the
- * L1/L2 caches.
+ * shapes, because each is a product of 1-8 rows. Here every key and value row is read from memory once,
+ * for all the query heads and tokens that share it, and the scores stay in a scratch buffer that fits
+ * the L2 cache.
  */
 #include <math.h>
 #include <stddef.h>
 
 #define MAX_GROUPS 4 /* query heads scored together per pass over the keys */
 #define MAX_DIM 256
+#define CHUNK 128 /* keys per block (32 KiB of float32 rows at D = 64) */
 
 /* scores[g * length + j] for keys start..stop-1 and G query heads (G a constant after inlining). */
 static inline __attribute__((always_inline)) void score_rows(int G, int dim, long start, long stop, const float *q,
@@ -33,14 +34,15 @@ static inline __attribute__((always_inline)) void score_rows(int G, int dim, lon
     }
 }
 
-/* out[g] = sum_j scores[g * length + j] * values[j] for G query heads. */
-static inline __attribute__((always_inline)) void weigh_rows(int G, int dim, long length, const float *scores,
-                                                             const float *values, long value_row, float *out)
+/* out[g] += sum_j scores[g * length + j] * values[j] over keys start..stop-1, for G query heads. */
+static inline __attribute__((always_inline)) void weigh_rows(int G, int dim, long start, long stop,
+                                                             const float *scores, long length, const float *values,
+                                                             long value_row, float *out)
 {
     float acc[MAX_GROUPS][MAX_DIM];
     for (int g = 0; g < G; g++)
-        for (int d = 0; d < dim; d++) acc[g][d] = 0.0f;
-    for (long j = 0; j < length; j++) {
+        for (int d = 0; d < dim; d++) acc[g][d] = out[g * dim + d];
+    for (long j = start; j < stop; j++) {
         const float *row = values + j * value_row;
         for (int g = 0; g < G; g++) {
             float p = scores[g * length + j];
@@ -51,54 +53,27 @@ static inline __attribute__((always_inline)) void weigh_rows(int G, int dim, lon
         for (int d = 0; d < dim; d++) out[g * dim + d] = acc[g][d];
 }
 
-/* G as a compile-time constant, so that the per-head sums stay in registers. */
+/* G, and D where it is 64 or 128, as compile-time constants, so that the per-head sums stay in registers. */
+#define BY_DIM(GG, call)                                                                                       \
+    if (dim == 64) call(GG, 64);                                                                               \
+    else if (dim == 128) call(GG, 128);                                                                        \
+    else call(GG, dim);
 #define BY_GROUPS(G, call)                                                                                     \
     switch (G) {                                                                                               \
-    case 1: call(1); break;                                                                                    \
-    case 2: call(2); break;                                                                                    \
-    case 3: call(3); break;                                                                                    \
-    default: call(4); break;                                                                                   \
+    case 1: BY_DIM(1, call) break;                                                                             \
+    case 2: BY_DIM(2, call) break;                                                                             \
+    case 3: BY_DIM(3, call) break;                                                                             \
+    default: BY_DIM(4, call) break;                                                                            \
     }
 
-/* One query: keys [0, far_end) against far_query and far_keys, [far_end, length) against query and keys. */
-static void attend(int kv_heads, int groups, int dim, long length, long far_end, const float *query,
-                   const float *far_query, const float *keys, long key_head, long key_row, const float *far_keys,
-                   long far_head, long far_row, const float *values, long value_head, long value_row,
-                   float *scores, float *out)
-{
-    for (int h = 0; h < kv_heads; h++) {
-        for (int g0 = 0; g0 < groups; g0 += MAX_GROUPS) {
-            int G = groups - g0 < MAX_GROUPS ? groups - g0 : MAX_GROUPS;
-            float *s = scores + (size_t)g0 * length;
-            size_t q_offset = ((size_t)h * groups + g0) * dim;
-#define FAR(GG) score_rows(GG, dim, 0, far_end, far_query + q_offset, far_keys + h * far_head, far_row, s, length)
-#define NEAR(GG) score_rows(GG, dim, far_end, length, query + q_offset, keys + h * key_head, key_row, s, length)
-            if (far_end > 0) BY_GROUPS(G, FAR)
-            BY_GROUPS(G, NEAR)
-        }
-        for (int g = 0; g < groups; g++) { /* softmax, in place */
-            float *s = scores + (size_t)g * length;
-            float peak = s[0], sum = 0.0f;
-            for (long j = 1; j < length; j++) peak = s[j] > peak ? s[j] : peak;
-            for (long j = 0; j < length; j++) {
-                s[j] = expf(s[j] - peak);
-                sum += s[j];
-            }
-            float inverse = 1.0f / sum;
-            for (long j = 0; j < length; j++) s[j] *= inverse;
-        }
-        for (int g0 = 0; g0 < groups; g0 += MAX_GROUPS) {
-            int G = groups - g0 < MAX_GROUPS ? groups - g0 : MAX_GROUPS;
-            float *o = out + ((size_t)h * groups + g0) * dim;
-#define WEIGH(GG) weigh_rows(GG, dim, length, scores + (size_t)g0 * length, values + h * value_head, value_row, o)
-            BY_GROUPS(G, WEIGH)
-        }
-    }
-}
+static long min_of(long a, long b) { return a < b ? a : b; }
+static long max_of(long a, long b) { return a > b ? a : b; }
 
 /* The last `queries` tokens of a sequence of `length` attend causally: query r is token
  * t = length - queries + r and sees keys j <= t, those with t - j >= window (window > 0) by the far rule.
- * query, far_query and out are [queries, kv_heads, groups, dim]; scores is scratch of [groups, length].
+ * query, far_query and out are [queries, kv_heads, groups, dim]; scores is scratch of
+ * [queries, groups, length]. Keys are taken in blocks of CHUNK, each used by every query token while it
+ * is in the L1/L2 cache, so that a forward of several tokens reads the cache from memory once.
  * Returns 0, or -1 if the shapes are outside what this kernel handles (the caller checks first). */
 int hirope_decode_attention(int queries, int kv_heads, int groups, int dim, long length, long window,
                             const float *query, const float *far_query,
@@ -108,12 +83,54 @@ int hirope_decode_attention(int queries, int kv_heads, int groups, int dim, long
                             float *scores, float *out)
 {
     if (dim > MAX_DIM || dim < 1 || groups < 1 || queries < 1 || length < queries || window < 0) return -1;
-    size_t row = (size_t)kv_heads * groups * dim;
-    for (int r = 0; r < queries; r++) {
-        long seen = length - queries + r + 1; /* keys 0..t */
-        long far_end = window > 0 && seen > window ? seen - window : 0;
-        attend(kv_heads, groups, dim, seen, far_end, query + r * row, far_query + r * row, keys, key_head, key_row,
-               far_keys, far_head, far_row, values, value_head, value_row, scores, out + r * row);
+    size_t token = (size_t)kv_heads * groups * dim; /* one query token's heads */
+    for (int h = 0; h < kv_heads; h++) {
+        const float *k = keys + h * key_head, *fk = far_keys + h * far_head, *v = values + h * value_head;
+        for (int g0 = 0; g0 < groups; g0 += MAX_GROUPS) {
+            int G = groups - g0 < MAX_GROUPS ? groups - g0 : MAX_GROUPS;
+            for (long c0 = 0; c0 < length; c0 += CHUNK) {
+                long c1 = min_of(length, c0 + CHUNK);
+                for (int r = 0; r < queries; r++) {
+                    long seen = length - queries + r + 1; /* keys 0..t */
+                    long far_end = window > 0 && seen > window ? seen - window : 0;
+                    size_t q_offset = r * token + ((size_t)h * groups + g0) * dim;
+                    float *s = scores + ((size_t)r * groups + g0) * length;
+                    long far_stop = min_of(c1, far_end), near_start = max_of(c0, far_end), near_stop = min_of(c1, seen);
+#define FAR(GG, DD) score_rows(GG, DD, c0, far_stop, far_query + q_offset, fk, far_row, s, length)
+#define NEAR(GG, DD) score_rows(GG, DD, near_start, near_stop, query + q_offset, k, key_row, s, length)
+                    if (c0 < far_stop) BY_GROUPS(G, FAR)
+                    if (near_start < near_stop) BY_GROUPS(G, NEAR)
+                }
+            }
+        }
+        for (int r = 0; r < queries; r++) { /* softmax over the keys each token sees, in place */
+            long seen = length - queries + r + 1;
+            for (int g = 0; g < groups; g++) {
+                float *s = scores + ((size_t)r * groups + g) * length;
+                float peak = s[0], sum = 0.0f;
+                for (long j = 1; j < seen; j++) peak = s[j] > peak ? s[j] : peak;
+                for (long j = 0; j < seen; j++) {
+                    s[j] = expf(s[j] - peak);
+                    sum += s[j];
+                }
+                float inverse = 1.0f / sum;
+                for (long j = 0; j < seen; j++) s[j] *= inverse;
+                float *o = out + r * token + ((size_t)h * groups + g) * dim;
+                for (int d = 0; d < dim; d++) o[d] = 0.0f;
+            }
+        }
+        for (int g0 = 0; g0 < groups; g0 += MAX_GROUPS) {
+            int G = groups - g0 < MAX_GROUPS ? groups - g0 : MAX_GROUPS;
+            for (long c0 = 0; c0 < length; c0 += CHUNK) {
+                for (int r = 0; r < queries; r++) {
+                    long stop = min_of(min_of(length, c0 + CHUNK), length - queries + r + 1);
+                    const float *p = scores + ((size_t)r * groups + g0) * length;
+                    float *o = out + r * token + ((size_t)h * groups + g0) * dim;
+#define WEIGH(GG, DD) weigh_rows(GG, DD, c0, stop, p, length, v, value_row, o)
+                    if (c0 < stop) BY_GROUPS(G, WEIGH)
+                }
+            }
+        }
     }
     return 0;
 }
