@@ -49,7 +49,10 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class PromptSettings:
-    context_multiple: float = 4.0  # HiRoPE context budget, in training windows: the most the context grows to
+    # HiRoPE context budget, in training windows: the most the context grows to. Two, because on the default
+    # model the same code is predicted better from 2 windows of context than from 4, with every far rule
+    # tried (docs/RESULTS.md, section 1b); at 2 HiRoPE beats truncation to one window, at 4 it trails it.
+    context_multiple: float = 2.0
     cold_tokens: int = 512  # the most a request prefills from cold; the context starts here (server/context.py)
     latency_ms: float = 300.0  # the context stops growing where a one-line completion would take longer
 

@@ -14,7 +14,7 @@ def test_nothing_given_means_the_defaults() -> None:
         assert settings == Settings() and problems == []
     defaults = Settings()
     assert defaults.model.spec == "default" and defaults.model.rope == "hirope" and defaults.model.window is None
-    assert defaults.model.split is None and defaults.prompt.context_multiple == 4.0 and defaults.log_level == "info"
+    assert defaults.model.split is None and defaults.prompt.context_multiple == 2.0 and defaults.log_level == "info"
 
 
 def test_camel_case_and_snake_case_keys() -> None:

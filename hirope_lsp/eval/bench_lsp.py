@@ -259,7 +259,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
     parser.add_argument("--edits", type=int, default=20, help="keystrokes, each followed by a completion")
-    parser.add_argument("--context-multiple", type=float, help="the prompt.contextMultiple setting (default: 4)")
+    parser.add_argument("--context-multiple", type=float, help="the prompt.contextMultiple setting (default: 2)")
     parser.add_argument("--latency-ms", type=float, help="the prompt.latencyMs setting (default: 300)")
     parser.add_argument("--idle", type=float, default=120.0, help="seconds idle after the first completion")
     parser.add_argument("--pause-ms", type=float, default=250.0, help="between an answer and the next keystroke")

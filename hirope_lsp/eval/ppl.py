@@ -34,7 +34,14 @@ Methods (one model; the attention and the rotary module are switched, the weight
   pair's bands [K, K2) see W - 1 + G * (u_i - u_j) and bands [K2, d/2) see W - 1 + F * (f_i - f_j), f the
   file index of the corpus's `# file:` sequences; F fitted per scored sequence, the largest up to N - W with
   W - 1 + F * (f_last - f_first) <= N - 1, hirope/split.py fitted_file_scale; the F used is recorded per
-  sample as `file_scales`, and K2 as the method's `file_split`).
+  sample as `file_scales`, and K2 as the method's `file_split`),
+  cN (chunk units: unit k is tokens kN..kN+N-1 of the bucket, whatever the syntax: the control that tells
+  whether the outline's units matter, with the same far rule; gfit then fits G to the bucket's chunk count),
+  nearL (two unit scales, implies gfit: the units of the bucket's last L tokens step by G, fitted to their
+  span as gfit does, and the older units by a smaller G2, the largest that keeps the farthest pair within N:
+  W - 1 + G * (near span) + G2 * (older span) <= N - 1; G2 per sample as `far_unit_scales`. The question it
+  answers: whether a longer prompt loses because its G shrinks, or because of its older tokens. Done by
+  relabelling units with their slow-band coordinates and G = 1, so the attention is the tested one).
 At L <= N truncate, dynamic and yarn equal flat (nothing to truncate, factor 1), so they are not rerun.
 
 The three-level form is an evaluation variant only: the engine (hirope_lsp/model/) passes no file level.
@@ -87,14 +94,17 @@ class Method:
     fit_unit_scale: bool = False  # G per sequence: the largest up to unit_scale that keeps far pairs within N
     local_fast: bool = False  # far pairs' fast bands at within-unit offsets
     file_level: bool = False  # three levels: the upper half of the slow bands at the file distance, F fitted
+    chunk_tokens: int | None = None  # units of this many tokens instead of the outline's (a control)
+    near_tokens: int | None = None  # units of the last L tokens at G, older ones at a fitted G2 <= G
 
     @classmethod
     def parse(cls, name: str, window: int | None, ratio: float | None) -> Method:
         """A base method, or hirope with options joined by '-': wN (window), sR (split ratio), gG (unit
         scale), gfit (G fitted per sequence, at most gG), logn (temperature), nofar (a sliding window),
         local (far fast bands at within-unit offsets), file (three levels: the upper half of the slow bands
-        at the file distance, F fitted per sequence); e.g. hirope-w4096-g64, hirope-logn, hirope-w6144-gfit,
-        hirope-w6144-gfit-file."""
+        at the file distance, F fitted per sequence), cN (units of N tokens, not the outline's), nearL (units
+        of the last L tokens at the fitted G, older ones at a G2 fitted to the rest); e.g. hirope-w4096-g64,
+        hirope-logn, hirope-w6144-gfit, hirope-w6144-gfit-file, hirope-w6144-gfit-c256, hirope-w6144-near16384."""
         if name in BASE_METHODS:
             return cls(name, name, window, ratio)
         head, *options = name.split("-")
@@ -117,6 +127,10 @@ class Method:
                     method = replace(method, window=int(option[1:]))
                 elif option[:1] == "g" and option[1:].isdigit():
                     method = replace(method, unit_scale=int(option[1:]))
+                elif option[:1] == "c" and option[1:].isdigit() and int(option[1:]) > 0:
+                    method = replace(method, chunk_tokens=int(option[1:]))
+                elif option[:4] == "near" and option[4:].isdigit() and int(option[4:]) > 0:
+                    method = replace(method, near_tokens=int(option[4:]), fit_unit_scale=True)
                 elif option[:1] == "s":
                     method = replace(method, ratio=float(option[1:]))
                 else:
@@ -124,7 +138,8 @@ class Method:
         except ValueError:
             raise ValueError(
                 f"unknown method {name!r}: use {', '.join(BASE_METHODS)}, or hirope with options joined by '-' "
-                "(wN window, sR split ratio, gG unit scale, gfit, logn, nofar, local, file), e.g. hirope-w4096-g64"
+                "(wN window, sR split ratio, gG unit scale, gfit, logn, nofar, local, file, cN chunk units, "
+                "nearL two unit scales), e.g. hirope-w4096-g64"
             ) from None
         return method
 
@@ -160,6 +175,7 @@ class Cell:
     per_sample_ppl: list[float] = field(default_factory=list)
     unit_scales: list[int] = field(default_factory=list)  # hirope: the G each sample was scored with
     file_scales: list[int] = field(default_factory=list)  # hirope with a file level: the F of each sample
+    far_unit_scales: list[int] = field(default_factory=list)  # hirope-nearL: the G2 of each sample's older units
     seconds: float = 0.0
     same_as: str | None = None
 
@@ -170,6 +186,7 @@ class Cell:
             "per_sample_last_ppl": [round(value, 4) for value in self.per_sample_ppl],
             "unit_scales": list(self.unit_scales) or None,
             "file_scales": list(self.file_scales) or None,
+            "far_unit_scales": list(self.far_unit_scales) or None,
             "seconds": round(self.seconds, 1),
             "same_as": self.same_as,
         }
@@ -265,9 +282,16 @@ class PplRun:
                     on_pass(f"{method.name} {length}")
             last_losses, last_correct = torch.cat(losses), torch.cat(correct)
         else:
+            if method.chunk_tokens is not None:
+                positions = chunk_positions(positions, method.chunk_tokens)
             with self._rope_for(method, length):
                 state = self._state(method, positions)
-                if state is not None:
+                if state is not None and method.near_tokens is not None:
+                    near = two_unit_scales(positions.unit, method.near_tokens, self._geometry(method).window,
+                                           self.facts.train_length, method.unit_scale)  # fmt: skip
+                    cell.unit_scales.append(near.near_scale)
+                    cell.far_unit_scales.append(near.far_scale)
+                elif state is not None:
                     cell.unit_scales.append(state.geometry.unit_scale)
                     if state.geometry.file_split is not None:
                         cell.file_scales.append(state.geometry.file_scale)
@@ -318,6 +342,12 @@ class PplRun:
         units = torch.tensor(positions.unit, dtype=torch.long, device=device)
         inv_freq = self.facts.inv_freq.to(device)
         geometry = self._geometry(method, positions)
+        if method.near_tokens is not None:  # slow-band coordinates as units, G = 1: W - 1 + c(u_i) - c(u_j)
+            near = two_unit_scales(
+                positions.unit, method.near_tokens, geometry.window, self.facts.train_length, method.unit_scale
+            )
+            units = torch.tensor(near.coordinates, dtype=torch.long, device=device)
+            geometry = replace(geometry, unit_scale=1)
         files = None
         if geometry.file_split is not None and positions.file is not None:
             files = torch.tensor(positions.file, dtype=torch.long, device=device)
@@ -347,6 +377,7 @@ class PplRun:
                 "local_fast": geometry.local_fast if geometry else None,
                 "file_split": geometry.file_split if geometry else None,  # None: two levels
                 "file_scale": geometry.file_scale if geometry else None,  # file: the cap N - W; see file_scales
+                "chunk_tokens": method.chunk_tokens,  # None: the outline's units
                 "by_length": by_length,
             }
         return {
@@ -358,6 +389,40 @@ class PplRun:
             "half_dim": self.facts.half_dim,
             "methods": methods,
         }
+
+
+@dataclass(frozen=True)
+class TwoUnitScales:
+    """hirope-nearL's slow-band coordinate per token: G per unit step among the units of the last L tokens,
+    G2 <= G among the older ones (and across the boundary unit), so that the farthest pair stays within N."""
+
+    coordinates: tuple[int, ...]
+    near_scale: int
+    far_scale: int
+
+
+def two_unit_scales(
+    units: tuple[int, ...], near_tokens: int, window: int, train_length: int, cap: int
+) -> TwoUnitScales:
+    """G fitted to the span of the units of the last `near_tokens` tokens (fitted_unit_scale), then G2, the
+    largest <= G (and at least 1) with G * (near span) + G2 * (older span) <= N - W."""
+    if not units:
+        return TwoUnitScales((), cap, cap)
+    boundary = units[max(0, len(units) - near_tokens)]  # the unit of the first near token
+    near_span, far_span = units[-1] - boundary, boundary - units[0]
+    near_scale = fitted_unit_scale(near_span, window, train_length, cap)
+    room = train_length - window - near_scale * near_span
+    far_scale = near_scale if far_span == 0 else max(1, min(near_scale, room // far_span))
+    origin = far_scale * far_span  # the first unit's coordinate is 0
+    coordinates = tuple(
+        origin + near_scale * (u - boundary) if u >= boundary else origin - far_scale * (boundary - u) for u in units
+    )
+    return TwoUnitScales(coordinates, near_scale, far_scale)
+
+
+def chunk_positions(positions: Positions, size: int) -> Positions:
+    """The same tokens (and files) with units of `size` consecutive tokens instead of the outline's."""
+    return Positions(tuple(index // size for index in range(len(positions))), positions.file)
 
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:

@@ -1,7 +1,7 @@
 """How much repository context a completion gets: little at first, grown in the background.
 
 A prompt the engine has not seen costs its whole prefill: about 300 tokens/s at 2k on a 2-core CPU,
-slower further out. The full budget (`prompt.contextMultiple` training windows, 32k tokens for the
+slower further out. The full budget (`prompt.contextMultiple` training windows, 16k tokens for the
 default model) cannot answer the first request in a newly opened file in seconds, and a one-token
 decode step at 32k costs ~10x one at 2k there. So the server serves prompts built for a smaller
 budget, the *tier*, and grows it while the editor is idle:

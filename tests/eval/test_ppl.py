@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from hirope_lsp.eval.corpus import GROUPS, group_sequence
-from hirope_lsp.eval.ppl import Method, run, table, target_scores
+from hirope_lsp.eval.ppl import Method, chunk_positions, run, table, target_scores, two_unit_scales
+from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, fitted_file_scale
 from hirope_lsp.model.loader import LoadedModel
 from tests.eval.args import eval_args
@@ -194,6 +195,82 @@ def test_gfit_fits_the_unit_scale_to_each_sequence_and_records_it(tiny: LoadedMo
     assert ppl["hirope-w32-g24"][1] != ppl["hirope-w32-g16"][1]
 
 
+def test_chunk_units_replace_the_outline_and_gfit_counts_chunks(tiny: LoadedModel, tmp_path: Path) -> None:
+    assert Method.parse("hirope-w6144-gfit-c256", None, None).chunk_tokens == 256
+    assert Method.parse("hirope-w6144-gfit", None, None).chunk_tokens is None
+    for wrong in ("hirope-c0", "hirope-c", "hirope-cx"):
+        with pytest.raises(ValueError, match="unknown method"):
+            Method.parse(wrong, 512, None)
+    outline = Positions((3, 3, 4, 4, 4), (0, 0, 0, 1, 1))
+    assert chunk_positions(outline, 2) == Positions((0, 0, 1, 1, 2), (0, 0, 0, 1, 1))
+    args = eval_args(
+        tmp_path,
+        lengths=[256],
+        samples=1,
+        methods=["hirope-w32-gfit", "hirope-w32-gfit-c16", "hirope-w32-g2-c16"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=1200,
+    )
+    methods = run(args, tiny)["methods"]
+    # 256 tokens in chunks of 16 span 15 units: G = (N - W) // 15 = 32 // 15 = 2, where the outline's 1 gives 24.
+    assert methods["hirope-w32-gfit-c16"]["by_length"]["256"]["unit_scales"] == [2]
+    assert methods["hirope-w32-gfit"]["by_length"]["256"]["unit_scales"] == [24]
+    assert methods["hirope-w32-gfit-c16"]["chunk_tokens"] == 16 and methods["hirope-w32-gfit"]["chunk_tokens"] is None
+    ppl = {name: method["by_length"]["256"]["per_sample_last_ppl"] for name, method in methods.items()}
+    assert ppl["hirope-w32-gfit-c16"] == ppl["hirope-w32-g2-c16"]  # the fitted G, on the chunks
+    assert ppl["hirope-w32-gfit-c16"] != ppl["hirope-w32-gfit"]
+
+
+def test_two_unit_scales_keep_g_near_the_end_and_fit_the_older_units_into_the_rest() -> None:
+    units = (0, 0, 1, 1, 2, 2, 3, 3, 3, 4)
+    # The last 4 tokens start in unit 3: near span 1 at G = min(24, 32 // 1) = 24; 32 - 24 = 8 positions
+    # are left for the older span of 3, so G2 = 8 // 3 = 2; the farthest pair sits at 3 * 2 + 24 = 30 <= 32.
+    near = two_unit_scales(units, 4, window=32, train_length=64, cap=24)
+    assert (near.near_scale, near.far_scale) == (24, 2)
+    assert near.coordinates == (0, 0, 2, 2, 4, 4, 6, 6, 6, 30)
+    whole = two_unit_scales(units, 10, window=32, train_length=64, cap=24)  # every unit near: gfit's G
+    assert whole.near_scale == whole.far_scale == 32 // 4 == 8 and whole.coordinates == tuple(8 * u for u in units)
+    tight = two_unit_scales(units, 4, window=32, train_length=64, cap=40)  # nothing left: G2 bottoms out at 1
+    assert (tight.near_scale, tight.far_scale) == (32, 1)
+    assert Method.parse("hirope-w6144-near16384", None, None) == Method(
+        "hirope-w6144-near16384", "hirope", 6144, None, DEFAULT_UNIT_SCALE, fit_unit_scale=True, near_tokens=16384
+    )
+    for wrong in ("hirope-near", "hirope-near0", "hirope-nearx"):
+        with pytest.raises(ValueError, match="unknown method"):
+            Method.parse(wrong, 512, None)
+
+
+def test_near_runs_with_its_two_scales_and_equals_gfit_when_all_units_are_near(
+    tiny: LoadedModel, tmp_path: Path
+) -> None:
+    args = eval_args(
+        tmp_path,
+        lengths=[256],
+        samples=2,
+        methods=["hirope-w32-gfit", "hirope-w32-near256", "hirope-w32-g32-near64"],
+        variants=False,
+        score_tokens=32,
+        truncate_chunk=16,
+        sequence_tokens=1200,
+    )
+    methods = run(args, tiny)["methods"]
+    tokenize = lambda text: list(tiny.tokenizer.encode(text, add_special_tokens=False))  # noqa: E731
+    expected = [
+        two_unit_scales(group_sequence(group, tokenize, 1200).window(1200, 256)[1].unit, 64, 32, 64, 32)
+        for group in GROUPS[:2]
+    ]
+    near = methods["hirope-w32-g32-near64"]["by_length"]["256"]
+    assert near["unit_scales"] == [e.near_scale for e in expected]
+    assert near["far_unit_scales"] == [e.far_scale for e in expected]
+    assert any(e.far_scale < e.near_scale for e in expected)  # the case worth testing occurs
+    ppl = {name: method["by_length"]["256"]["per_sample_last_ppl"] for name, method in methods.items()}
+    assert ppl["hirope-w32-near256"] == pytest.approx(ppl["hirope-w32-gfit"], rel=1e-4)
+    assert methods["hirope-w32-near256"]["by_length"]["256"]["far_unit_scales"] == [24, 16]  # = G: no older units
+    assert ppl["hirope-w32-g32-near64"] != ppl["hirope-w32-gfit"]
+
+
 def test_the_file_option_parses_to_three_levels() -> None:
     assert Method.parse("hirope-w6144-gfit-file", None, None) == Method(
         "hirope-w6144-gfit-file", "hirope", 6144, None, DEFAULT_UNIT_SCALE, fit_unit_scale=True, file_level=True
@@ -202,7 +279,7 @@ def test_the_file_option_parses_to_three_levels() -> None:
     assert Method.parse("hirope-w32-g4-file-local", None, None).local_fast
     assert not Method.parse("hirope-w6144-gfit", None, None).file_level
     for wrong in ("hirope-files", "hirope-w6144-filex", "file"):
-        with pytest.raises(ValueError, match=r"unknown method.*local, file\)"):
+        with pytest.raises(ValueError, match=r"unknown method.*local, file, cN chunk units\)"):
             Method.parse(wrong, 512, None)
 
 

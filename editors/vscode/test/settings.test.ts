@@ -25,7 +25,7 @@ const SERVER_DEFAULTS = {
     maxLineTokens: 32,
     multiline: 'auto',
   },
-  prompt: { contextMultiple: 4, coldTokens: 512, latencyMs: 300 },
+  prompt: { contextMultiple: 2, coldTokens: 512, latencyMs: 300 },
   index: { maxFileBytes: 1_000_000 },
   logLevel: 'info',
 };
