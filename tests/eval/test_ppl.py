@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -15,6 +16,17 @@ from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, fitted_file_scale
 from hirope_lsp.model.loader import LoadedModel
 from tests.eval.args import eval_args
+
+
+def run_on_1200_tokens(tiny: LoadedModel, tmp_path: Path, methods: list[str], samples: int = 1) -> dict[str, Any]:
+    """`eval ppl` on the first 1,200 tokens of each group with the tiny model (N = 64): one 256-token bucket
+    ending there (asyncio's spans units 3 and 4 of this tokenizer, email's three units), 32 scored tokens."""
+    args = eval_args(
+        tmp_path, lengths=[256], samples=samples, methods=methods, variants=False, score_tokens=32,
+        truncate_chunk=16, sequence_tokens=1200,
+    )  # fmt: skip
+    result: dict[str, Any] = run(args, tiny)["methods"]
+    return result
 
 
 def test_run_writes_json_and_png_with_every_method_and_length(tiny: LoadedModel, tmp_path: Path) -> None:
@@ -109,17 +121,12 @@ def test_method_names_parse_to_variants() -> None:
 
 
 def test_far_rule_options_reach_the_geometry(tiny: LoadedModel, tmp_path: Path) -> None:
-    args = eval_args(
+    methods = run_on_1200_tokens(
+        tiny,
         tmp_path,
-        lengths=[256],
+        ["hirope-w32-g1", "hirope-w32", "hirope-w32-g8", "hirope-w32-g1-logn", "hirope-w32-g1-local"],
         samples=1,
-        methods=["hirope-w32-g1", "hirope-w32", "hirope-w32-g8", "hirope-w32-g1-logn", "hirope-w32-g1-local"],
-        variants=False,
-        score_tokens=32,
-        truncate_chunk=16,
-        sequence_tokens=1200,  # the bucket then spans units 3 and 4 of this tiny tokenizer's asyncio
     )
-    methods = run(args, tiny)["methods"]
     assert methods["hirope-w32-g8"]["unit_scale"] == 8 and methods["hirope-w32-g1"]["unit_scale"] == 1
     assert methods["hirope-w32"]["unit_scale"] == DEFAULT_UNIT_SCALE  # the server's
     assert methods["hirope-w32-g1-logn"]["logn_length"] == 64 and methods["hirope-w32-g1"]["logn_length"] is None
@@ -165,17 +172,12 @@ def test_first_group_picks_which_samples_run(tiny: LoadedModel, tmp_path: Path) 
 
 
 def test_gfit_fits_the_unit_scale_to_each_sequence_and_records_it(tiny: LoadedModel, tmp_path: Path) -> None:
-    args = eval_args(
+    methods = run_on_1200_tokens(
+        tiny,
         tmp_path,
-        lengths=[256],
+        ["hirope-w32-g24", "hirope-w32-g16", "hirope-w32-gfit", "hirope-w32-g8-gfit", "truncate"],
         samples=2,
-        methods=["hirope-w32-g24", "hirope-w32-g16", "hirope-w32-gfit", "hirope-w32-g8-gfit", "truncate"],
-        variants=False,
-        score_tokens=32,
-        truncate_chunk=16,
-        sequence_tokens=1200,
     )
-    methods = run(args, tiny)["methods"]
     # The tiny model's window N = 64 and W = 32 leave 32 slow-band positions beyond the window: G = 32 // span.
     tokenize = lambda text: list(tiny.tokenizer.encode(text, add_special_tokens=False))  # noqa: E731
     spans = []
@@ -203,17 +205,9 @@ def test_chunk_units_replace_the_outline_and_gfit_counts_chunks(tiny: LoadedMode
             Method.parse(wrong, 512, None)
     outline = Positions((3, 3, 4, 4, 4), (0, 0, 0, 1, 1))
     assert chunk_positions(outline, 2) == Positions((0, 0, 1, 1, 2), (0, 0, 0, 1, 1))
-    args = eval_args(
-        tmp_path,
-        lengths=[256],
-        samples=1,
-        methods=["hirope-w32-gfit", "hirope-w32-gfit-c16", "hirope-w32-g2-c16"],
-        variants=False,
-        score_tokens=32,
-        truncate_chunk=16,
-        sequence_tokens=1200,
+    methods = run_on_1200_tokens(
+        tiny, tmp_path, ["hirope-w32-gfit", "hirope-w32-gfit-c16", "hirope-w32-g2-c16"], samples=1
     )
-    methods = run(args, tiny)["methods"]
     # 256 tokens in chunks of 16 span 15 units: G = (N - W) // 15 = 32 // 15 = 2, where the outline's 1 gives 24.
     assert methods["hirope-w32-gfit-c16"]["by_length"]["256"]["unit_scales"] == [2]
     assert methods["hirope-w32-gfit"]["by_length"]["256"]["unit_scales"] == [24]
@@ -245,17 +239,9 @@ def test_two_unit_scales_keep_g_near_the_end_and_fit_the_older_units_into_the_re
 def test_near_runs_with_its_two_scales_and_equals_gfit_when_all_units_are_near(
     tiny: LoadedModel, tmp_path: Path
 ) -> None:
-    args = eval_args(
-        tmp_path,
-        lengths=[256],
-        samples=2,
-        methods=["hirope-w32-gfit", "hirope-w32-near256", "hirope-w32-g32-near64"],
-        variants=False,
-        score_tokens=32,
-        truncate_chunk=16,
-        sequence_tokens=1200,
+    methods = run_on_1200_tokens(
+        tiny, tmp_path, ["hirope-w32-gfit", "hirope-w32-near256", "hirope-w32-g32-near64"], samples=2
     )
-    methods = run(args, tiny)["methods"]
     tokenize = lambda text: list(tiny.tokenizer.encode(text, add_special_tokens=False))  # noqa: E731
     expected = [
         two_unit_scales(group_sequence(group, tokenize, 1200).window(1200, 256)[1].unit, 64, 32, 64, 32)
@@ -279,7 +265,7 @@ def test_the_file_option_parses_to_three_levels() -> None:
     assert Method.parse("hirope-w32-g4-file-local", None, None).local_fast
     assert not Method.parse("hirope-w6144-gfit", None, None).file_level
     for wrong in ("hirope-files", "hirope-w6144-filex", "file"):
-        with pytest.raises(ValueError, match=r"unknown method.*local, file, cN chunk units\)"):
+        with pytest.raises(ValueError, match=r"unknown method.*local, file, cN chunk units, nearL two unit scales\)"):
             Method.parse(wrong, 512, None)
 
 
