@@ -44,7 +44,8 @@ async def start(client: LanguageClient, repo: Path, options: dict[str, object]) 
 
 
 async def test_block_in_a_function_body(client: LanguageClient, repo: Path, tiny_model_dir: Path) -> None:
-    uri = await start(client, repo, tiny_options(tiny_model_dir))
+    # Four of the tiny model's 64-token windows: room for b.py beside a.py (the default two leave 112 tokens).
+    uri = await start(client, repo, {**tiny_options(tiny_model_dir), "prompt": {"contextMultiple": 4}})
     items = await inline(client, uri, 5, 4)
     assert len(items) == 1
     item = items[0]
