@@ -285,10 +285,8 @@ class PplRun:
             if method.chunk_tokens is not None:
                 positions = chunk_positions(positions, method.chunk_tokens)
             with self._rope_for(method, length):
-                state = self._state(method, positions)
-                if state is not None and method.near_tokens is not None:
-                    near = two_unit_scales(positions.unit, method.near_tokens, self._geometry(method).window,
-                                           self.facts.train_length, method.unit_scale)  # fmt: skip
+                state, near = self._state(method, positions)
+                if near is not None:
                     cell.unit_scales.append(near.near_scale)
                     cell.far_unit_scales.append(near.far_scale)
                 elif state is not None:
@@ -335,13 +333,15 @@ class PplRun:
             geometry = replace(geometry, file_split=file_split, file_scale=scale)
         return geometry
 
-    def _state(self, method: Method, positions: Positions) -> HiropeState | None:
+    def _state(self, method: Method, positions: Positions) -> tuple[HiropeState | None, TwoUnitScales | None]:
+        """The attention's state for a hirope method (None for the others), and nearL's two scales."""
         if method.kind != "hirope":
-            return None
+            return None, None
         device = self.model.device
         units = torch.tensor(positions.unit, dtype=torch.long, device=device)
         inv_freq = self.facts.inv_freq.to(device)
         geometry = self._geometry(method, positions)
+        near = None
         if method.near_tokens is not None:  # slow-band coordinates as units, G = 1: W - 1 + c(u_i) - c(u_j)
             near = two_unit_scales(
                 positions.unit, method.near_tokens, geometry.window, self.facts.train_length, method.unit_scale
@@ -351,7 +351,7 @@ class PplRun:
         files = None
         if geometry.file_split is not None and positions.file is not None:
             files = torch.tensor(positions.file, dtype=torch.long, device=device)
-        return HiropeState(units, inv_freq, geometry, files=files)
+        return HiropeState(units, inv_freq, geometry, files=files), near
 
     def results(self) -> dict[str, Any]:
         methods: dict[str, Any] = {}
