@@ -117,7 +117,15 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.unit_scale,
         help="HiRoPE tokens per unit step beyond the window, at most (fitted per prompt)",
     )
-    complete.add_argument("--split", type=float, default=None, help="ratio of rotary bands on token positions")
+    complete.add_argument(
+        "--unit-tokens",
+        type=int,
+        default=defaults.unit_tokens,
+        help="HiRoPE far rule on units of this many consecutive tokens (default: the outline's units)",
+    )
+    complete.add_argument(
+        "--split", type=float, default=defaults.split, help="ratio of rotary bands on token positions"
+    )
     complete.add_argument("--max-tokens", type=int, default=None, help="tokens to generate at most")
     complete.add_argument("--multiline", action="store_true", help="complete a block, not just the rest of the line")
     complete.add_argument(
@@ -153,8 +161,9 @@ def _complete(args: argparse.Namespace) -> int:
     prefix = prefix_at(data, cursor)
     defaults = ModelSettings()
     max_tokens = args.max_tokens or (defaults.max_tokens if args.multiline else defaults.max_line_tokens)
-    if max_tokens < 1 or args.unit_scale < 1 or (args.window is not None and args.window < 1):
-        raise UsageError("--max-tokens, --window and --unit-scale must be positive")
+    optional = (args.window, args.unit_tokens)
+    if max_tokens < 1 or args.unit_scale < 1 or any(value is not None and value < 1 for value in optional):
+        raise UsageError("--max-tokens, --window, --unit-scale and --unit-tokens must be positive")
     if args.context_multiple <= 0:
         raise UsageError("--context-multiple must be positive")
 
@@ -170,7 +179,7 @@ def _complete(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_model(args.model, dtype=args.dtype)
-        rope = RopeSettings(mode=args.rope, window=args.window, split=args.split, unit_scale=args.unit_scale)
+        rope = RopeSettings(args.rope, args.window, args.split, args.unit_scale, args.unit_tokens)
         engine = Engine(loaded, rope, decode_dtype=FORMATS[args.decode_dtype])
         budget = prompt_budget(engine.train_length, max_tokens, args.rope, args.context_multiple)
     except (ModelLoadError, UnsupportedModelError, ValueError) as error:

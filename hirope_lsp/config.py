@@ -41,6 +41,7 @@ class ModelSettings:
     rope: RopeMode = "hirope"
     window: int | None = None  # HiRoPE window W, tokens; None: 3/4 of the model's training window (docs/RESULTS.md)
     unit_scale: int = 24  # HiRoPE's tokens per unit step (at most: fitted per prompt) on the far pairs' slow bands
+    unit_tokens: int | None = None  # HiRoPE's far units: None the outline's, N: N consecutive tokens each
     split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical
     max_tokens: int = 96  # per multi-line completion
     max_line_tokens: int = 32  # per single-line completion

@@ -27,10 +27,14 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     common.add_argument("--out", default="eval-results", help="directory for NAME.json and NAME.png")
     common.add_argument("--window", type=int, default=None, help="HiRoPE window W (default: 3/4 of training)")
     common.add_argument("--split", type=float, default=None, help="HiRoPE split ratio (default: critical)")
+    engine = argparse.ArgumentParser(add_help=False)  # the evals that run the engine (ppl spells cN instead)
+    engine.add_argument(
+        "--unit-tokens", type=int, default=None, help="HiRoPE units of N consecutive tokens (default: the outline's)"
+    )
     evals = parser.add_subparsers(dest="eval", metavar="EVAL", required=True)
 
-    def sub(name: str, text: str) -> argparse.ArgumentParser:
-        return evals.add_parser(name, parents=[*parents, common], help=text, description=text)
+    def sub(name: str, text: str, *extra: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        return evals.add_parser(name, parents=[*parents, common, *extra], help=text, description=text)
 
     ppl = sub("ppl", "Perplexity against context length on whole stdlib files (hirope_lsp/eval/ppl.py).")
     ppl.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192, 16384], help="bucket lengths")
@@ -58,7 +62,9 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     ppl.add_argument("--truncate-chunk", type=int, default=1024, help="scored tokens per truncated forward")
     ppl.add_argument("--sequence-tokens", type=int, default=32768, help="where every bucket ends")
 
-    complete = sub("complete", "Next-line completion at cursors in stdlib packages (hirope_lsp/eval/complete.py).")
+    complete = sub(
+        "complete", "Next-line completion at cursors in stdlib packages (hirope_lsp/eval/complete.py).", engine
+    )
     complete.add_argument("--samples", type=int, default=2, help="cursors")
     complete.add_argument("--root", default=None, help="where the repositories are (default: the stdlib)")
     complete.add_argument("--repos", nargs="+", default=["email"], help="directories under --root, one repository each")
@@ -70,7 +76,7 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     )
     complete.add_argument("--max-tokens", type=int, default=32, help="tokens to generate per line")
 
-    symbols = sub("symbols", "List the functions and classes of a long context (hirope_lsp/eval/symbols.py).")
+    symbols = sub("symbols", "List the functions and classes of a long context (hirope_lsp/eval/symbols.py).", engine)
     symbols.add_argument("--samples", type=int, default=1, help="contexts per length")
     symbols.add_argument("--lengths", type=int, nargs="+", default=[16384], help="context lengths")
     symbols.add_argument("--modes", nargs="+", default=["truncate", "hirope"], help="of flat truncate hirope")

@@ -158,9 +158,9 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     rng = random.Random(args.seed)
     record = RunRecord.from_args(
         "complete", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
-        window=args.window, split=args.split,
+        window=args.window, split=args.split, unit_tokens=args.unit_tokens,
     )  # fmt: skip
-    engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args.window, args.split)
+    engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
     root = getattr(args, "root", None) or stdlib_root()

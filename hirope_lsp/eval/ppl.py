@@ -283,7 +283,7 @@ class PplRun:
             last_losses, last_correct = torch.cat(losses), torch.cat(correct)
         else:
             if method.chunk_tokens is not None:
-                positions = chunk_positions(positions, method.chunk_tokens)
+                positions = positions.chunked(method.chunk_tokens)
             with self._rope_for(method, length):
                 state, near = self._state(method, positions)
                 if near is not None:
@@ -418,11 +418,6 @@ def two_unit_scales(
         origin + near_scale * (u - boundary) if u >= boundary else origin - far_scale * (boundary - u) for u in units
     )
     return TwoUnitScales(coordinates, near_scale, far_scale)
-
-
-def chunk_positions(positions: Positions, size: int) -> Positions:
-    """The same tokens (and files) with units of `size` consecutive tokens instead of the outline's."""
-    return Positions(tuple(index // size for index in range(len(positions))), positions.file)
 
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:

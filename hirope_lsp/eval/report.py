@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +132,9 @@ def progress(title: str, total: int) -> Iterator[Progress]:
         bar.close()
 
 
-def engines_by_mode(
-    loaded: LoadedModel, modes: Iterable[RopeMode], window: int | None, split: float | None
-) -> dict[RopeMode, Engine]:
-    """One engine per rope mode over the same model, with the run's HiRoPE window and split."""
-    return {mode: Engine(loaded, RopeSettings(mode=mode, window=window, split=split)) for mode in dict.fromkeys(modes)}
+def engines_by_mode(loaded: LoadedModel, modes: Iterable[RopeMode], args: argparse.Namespace) -> dict[RopeMode, Engine]:
+    """One engine per rope mode over the same model, with the run's HiRoPE window, split and units."""
+    if args.unit_tokens is not None and args.unit_tokens < 1:
+        raise ValueError(f"--unit-tokens must be positive, got {args.unit_tokens}")
+    rope = RopeSettings(window=args.window, split=args.split, unit_tokens=args.unit_tokens)
+    return {mode: Engine(loaded, replace(rope, mode=mode)) for mode in dict.fromkeys(modes)}

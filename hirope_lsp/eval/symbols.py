@@ -157,9 +157,9 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     rng = random.Random(args.seed)
     record = RunRecord.from_args(
         "symbols", args, loaded.name, lengths=args.lengths, modes=args.modes, max_tokens=args.max_tokens,
-        window=args.window, split=args.split, instruction=INSTRUCTION,
+        window=args.window, split=args.split, unit_tokens=args.unit_tokens, instruction=INSTRUCTION,
     )  # fmt: skip
-    engines = engines_by_mode(loaded, (rope_mode(m) for m in args.modes), args.window, args.split)
+    engines = engines_by_mode(loaded, (rope_mode(m) for m in args.modes), args)
     train_length = next(iter(engines.values())).train_length
 
     def tokenize(text: str) -> list[int]:

@@ -53,6 +53,13 @@ class Positions:
                 index += 1
         return cls(tuple(unit))
 
+    def chunked(self, size: int) -> Positions:
+        """The same tokens (and files) with units of `size` consecutive tokens instead: u_t = t // size,
+        whatever the syntax (the engine's `unit_tokens` far rule, and the evaluation's cN control)."""
+        if size < 1:
+            raise ValueError(f"units need at least one token, got {size}")
+        return Positions(tuple(index // size for index in range(len(self.unit))), self.file)
+
     def extend(self, count: int) -> Positions:
         """Positions for `count` generated tokens: t advances, u stays in the unit at the cursor."""
         if not self.unit:

@@ -68,6 +68,10 @@ class RopeSettings:
     # At most this G: the slow bands of a far pair see W - 1 + G * (unit distance). Each prompt gets the
     # largest G up to it that keeps its farthest pair within the training window (`Engine.geometry_for`).
     unit_scale: int = DEFAULT_UNIT_SCALE
+    # What a unit is to the far rule. None: the prompt's units (the outline's, from the prompt builder);
+    # N: N consecutive tokens, whatever the syntax, so that far pairs see W - 1 + G * (t_i // N - t_j // N)
+    # (`Engine.far_positions`; docs/RESULTS.md section 1c).
+    unit_tokens: int | None = None
 
 
 @dataclass
@@ -123,13 +127,20 @@ class Engine:
     def train_length(self) -> int:
         return self.facts.train_length
 
+    def far_positions(self, positions: Positions) -> Positions:
+        """The units the far rule sees for a prompt: its own, or with `unit_tokens` N, units of N consecutive
+        tokens (t // N: they depend on t alone, so a cached prefix keeps its units as the prompt grows)."""
+        size = self.rope.unit_tokens
+        return positions if size is None else positions.chunked(size)
+
     def geometry_for(self, positions: Positions) -> HiropeGeometry:
         """The far rule for a prompt: the engine's, with the largest unit scale G up to the setting such that
         W - 1 + G * (u_last - u_first) <= N - 1 (hirope/split.py `fitted_unit_scale`). A fixed G sends the
         farthest pairs of a long prompt beyond the slow bands' trained range; at 32k tokens of the stdlib's
         email package fitting it (G = 14) gave perplexity 6.27 against 6.77 for G = 24 (docs/RESULTS.md,
         section 1b). Prompts with at most (N - W) / G units, every prompt of 16k tokens measured there, keep G."""
-        span = positions.unit[-1] - positions.unit[0] if positions.unit else 0
+        units = self.far_positions(positions).unit
+        span = units[-1] - units[0] if units else 0
         scale = fitted_unit_scale(span, self.geometry.window, self.train_length, self.geometry.unit_scale)
         return self.geometry if scale == self.geometry.unit_scale else replace(self.geometry, unit_scale=scale)
 
@@ -162,7 +173,8 @@ class Engine:
             ids, positions = ids[: len(ids) - count], positions[: len(ids) - count]
         with self._lock, torch.inference_mode():
             cache = self._slot(slot)
-            units = positions.extend(max_tokens)  # generated tokens stay in the cursor's unit
+            # generated tokens stay in the cursor's unit (with unit_tokens: in the units of their t)
+            units = self.far_positions(positions.extend(max_tokens))
             cache.use(self.geometry_for(positions))
             unit_tensor = torch.tensor(units.unit, dtype=torch.long)
             started = time.perf_counter()
@@ -191,6 +203,7 @@ class Engine:
         if not ids or len(ids) != len(positions):
             raise ValueError(f"need a non-empty prompt with one position per token ({len(ids)} ids, {len(positions)})")
         cancelled = cancel or (lambda: False)
+        positions = self.far_positions(positions)
         with self._lock, torch.inference_mode():
             cache = self._slot(slot)
             cache.use(self.geometry_for(positions))
@@ -202,7 +215,7 @@ class Engine:
     def cached_tokens(self, ids: Sequence[int], positions: Positions, slot: str = MAIN) -> int:
         """How many leading tokens of the prompt `slot` holds, reusable as they are (it changes nothing)."""
         with self._lock:
-            return self._slot(slot).common_prefix(ids, positions, self._reusable_limit(len(ids)))
+            return self._slot(slot).common_prefix(ids, self.far_positions(positions), self._reusable_limit(len(ids)))
 
     def swap(self, first: str, second: str) -> None:
         """Exchange the caches of two slots."""
@@ -299,7 +312,7 @@ class Engine:
             self._slots.clear()
             state = None
             if positions is not None:
-                units = torch.tensor(positions.unit, dtype=torch.long)
+                units = torch.tensor(self.far_positions(positions).unit, dtype=torch.long)
                 state = HiropeState(units, self.facts.inv_freq, self.geometry_for(positions), None)
             output = self.model(torch.tensor([list(ids)]), hirope=state, use_cache=False)
             logits: torch.Tensor = output.logits[0]

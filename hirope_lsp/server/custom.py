@@ -1,6 +1,6 @@
 """The server's own requests (the `hirope/` methods), for editor status bars, debugging and tests.
 
-- `hirope/status` -> {model, state: loading|ready|error, error, rope, window, split, unitScale, indexing,
+- `hirope/status` -> {model, state: loading|ready|error, error, rope, window, split, unitScale, unitTokens, indexing,
   filesIndexed, lastLatencyMs, contextTokens, contextLimit}: contextTokens is how far the context has
   grown (null before the first completion), contextLimit how far it may (server/context.py). The
   server also sends it as a `hirope/status` notification whenever it changes.

@@ -31,7 +31,7 @@ ModelState = Literal["loading", "ready", "error"]
 Report = Callable[[str], None]
 
 # A change of any of these needs a new engine; the others (token limits) apply to the next request.
-RELOAD_FIELDS = ("spec", "dtype", "decode_dtype", "rope", "window", "split", "unit_scale")
+RELOAD_FIELDS = ("spec", "dtype", "decode_dtype", "rope", "window", "split", "unit_scale", "unit_tokens")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,11 @@ def _load_ready(settings: ModelSettings) -> ReadyModel:
 
     loaded = load_model(settings.spec, dtype=settings.dtype)
     rope = RopeSettings(
-        mode=settings.rope, window=settings.window, split=settings.split, unit_scale=settings.unit_scale
+        mode=settings.rope,
+        window=settings.window,
+        split=settings.split,
+        unit_scale=settings.unit_scale,
+        unit_tokens=settings.unit_tokens,
     )
     engine = Engine(loaded, rope, decode_dtype=FORMATS[settings.decode_dtype])
     return ReadyModel(engine, CachedTokenizer(TransformersTokenizer(loaded.tokenizer)), settings)

@@ -98,6 +98,7 @@ class HiropeServer(LanguageServer):
             "window": window,
             "split": split,
             "unitScale": settings.unit_scale,
+            "unitTokens": settings.unit_tokens,
             "indexing": self.indexing,
             "filesIndexed": len(self.repository.snapshot().files) if self.repository else 0,
             "lastLatencyMs": self.completer.stats.last_latency_ms,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hirope_lsp.eval.complete import Cursor, body_lines, parse_budget, run, sample_cursors
+from hirope_lsp.eval.report import engines_by_mode
 from hirope_lsp.index.document import Document
 from hirope_lsp.index.languages import language_for_path
 from hirope_lsp.index.outline import top_level_units
@@ -112,3 +113,23 @@ def test_run_writes_json_and_png(tiny: LoadedModel, repo_root: Path, tmp_path: P
         row = written["summary"][label]
         assert row["count"] == 3 and 0 <= row["exact_match"] <= 1 and 0 <= row["edit_similarity"] <= 1
     assert all(sample["prompt_tokens"] > 0 and sample["seconds"] > 0 for sample in written["samples"])
+
+
+def test_the_runs_units_reach_every_hirope_engine(tiny: LoadedModel, repo_root: Path, tmp_path: Path) -> None:
+    engines = engines_by_mode(tiny, ["flat", "hirope", "flat"], eval_args(tmp_path, unit_tokens=4))
+    assert list(engines) == ["flat", "hirope"]
+    assert engines["flat"].rope.mode == "flat" and engines["hirope"].rope.mode == "hirope"
+    assert engines["hirope"].rope.unit_tokens == 4 and engines["hirope"].rope.window == 16
+    with pytest.raises(ValueError, match="--unit-tokens must be positive"):
+        engines_by_mode(tiny, ["hirope"], eval_args(tmp_path, unit_tokens=0))
+    args = eval_args(
+        tmp_path / "out",
+        samples=1,
+        repos=["pkg"],
+        root=str(repo_root),
+        budgets=["hirope:4"],
+        max_tokens=4,
+        unit_tokens=4,
+    )
+    run(args, tiny)
+    assert json.loads((tmp_path / "out" / "complete.json").read_text())["settings"]["unit_tokens"] == 4

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from hirope_lsp.eval.corpus import GROUPS, group_sequence
-from hirope_lsp.eval.ppl import Method, chunk_positions, run, table, target_scores, two_unit_scales
+from hirope_lsp.eval.ppl import Method, run, table, target_scores, two_unit_scales
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, fitted_file_scale
 from hirope_lsp.model.loader import LoadedModel
@@ -204,7 +204,7 @@ def test_chunk_units_replace_the_outline_and_gfit_counts_chunks(tiny: LoadedMode
         with pytest.raises(ValueError, match="unknown method"):
             Method.parse(wrong, 512, None)
     outline = Positions((3, 3, 4, 4, 4), (0, 0, 0, 1, 1))
-    assert chunk_positions(outline, 2) == Positions((0, 0, 1, 1, 2), (0, 0, 0, 1, 1))
+    assert outline.chunked(2) == Positions((0, 0, 1, 1, 2), (0, 0, 0, 1, 1))
     methods = run_on_1200_tokens(
         tiny, tmp_path, ["hirope-w32-gfit", "hirope-w32-gfit-c16", "hirope-w32-g2-c16"], samples=1
     )

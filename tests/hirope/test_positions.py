@@ -1,4 +1,4 @@
-"""Hierarchical positions: construction, generation, concatenation, slicing."""
+"""Hierarchical positions: construction, token units, generation, concatenation, slicing."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def test_extend_advances_tokens_and_keeps_the_cursor_unit() -> None:
     assert Positions((0, 1)).extend(0) == Positions((0, 1))
     with pytest.raises(ValueError, match="empty"):
         Positions(()).extend(1)
+
+
+def test_chunked_gives_units_of_consecutive_tokens_and_keeps_the_files() -> None:
+    outline = Positions((3, 3, 4, 4, 4, 9, 9), file=(0, 0, 0, 1, 1, 1, 1))
+    assert outline.chunked(3) == Positions((0, 0, 0, 1, 1, 1, 2), file=outline.file)
+    assert outline.chunked(1).unit == tuple(outline.token)
+    assert outline.chunked(7).unit == (0,) * 7
+    assert outline.chunked(3).chunked(3) == outline.chunked(3)
+    with pytest.raises(ValueError, match="at least one token"):
+        outline.chunked(0)
 
 
 def test_add_shifts_the_second_part_after_the_first() -> None:

@@ -34,6 +34,7 @@ ROPES = {
     "flat": RopeSettings(mode="flat"),
     "hirope-wide": RopeSettings(window=512),
     "hirope-window-8": RopeSettings(window=8),
+    "hirope-token-units": RopeSettings(window=8, split=0.0, unit_tokens=4),  # every band on units of 4 tokens
 }
 
 
@@ -167,6 +168,34 @@ def test_a_prompt_with_another_unit_scale_reuses_the_keys_and_turns_the_far_keys
     warm = run(engine, longer_ids, longer_positions)
     assert warm[0].reused_tokens == engine.full_precision_end(len(ids))
     assert_same_run(warm, run(Engine(loaded, rope, decode_dtype=None), longer_ids, longer_positions))
+
+
+def test_token_units_replace_the_outline_and_fit_g_to_their_span(loaded: LoadedModel) -> None:
+    engine = Engine(loaded, RopeSettings(window=8, unit_tokens=4))  # N = 64
+    ids, positions = encode(loaded, UNITS)
+    assert engine.far_positions(positions) == Positions(tuple(t // 4 for t in range(len(ids))))
+    assert Engine(loaded, RopeSettings(window=8)).far_positions(positions) is positions
+    span = (len(ids) - 1) // 4
+    assert engine.geometry_for(positions).unit_scale == min(24, 56 // span)  # W - 1 + G * span <= 63
+    # The same as handing the outline-unit engine the token units: only the units change.
+    outline_engine = Engine(loaded, RopeSettings(window=8))
+    torch.testing.assert_close(
+        engine.prompt_logits(ids, positions), outline_engine.prompt_logits(ids, positions.chunked(4))
+    )
+    assert not torch.allclose(engine.prompt_logits(ids, positions), outline_engine.prompt_logits(ids, positions))
+
+
+def test_with_token_units_the_outline_does_not_stop_reuse(loaded: LoadedModel) -> None:
+    """The same ids read as other outline units are the same prompt to a token-unit engine."""
+    rope = RopeSettings(window=8, split=0.0, unit_tokens=4)
+    ids, positions = encode(loaded, UNITS)
+    merged_ids, merged = encode(loaded, [UNITS[0], UNITS[1] + UNITS[2], UNITS[3]])
+    assert merged_ids == ids and merged != positions
+    engine = Engine(loaded, rope, decode_dtype=None)
+    run(engine, ids, positions)
+    warm = run(engine, ids, merged)
+    assert warm[0].reused_tokens == engine.full_precision_end(len(ids))
+    assert_same_run(warm, run(Engine(loaded, rope, decode_dtype=None), ids, merged))
 
 
 def test_hirope_window_changes_the_logits(loaded: LoadedModel) -> None:

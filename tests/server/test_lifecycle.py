@@ -42,7 +42,7 @@ async def test_initialized_indexes_and_loads_with_progress(
     assert {"model", "state", "rope", "window", "split", "filesIndexed", "lastLatencyMs"} <= current.keys()
     assert current["rope"] == "hirope" and 0 <= current["split"] <= 1
     assert current["window"] == 48  # the default window is 3/4 of the model's training window (the tiny model's: 64)
-    assert current["unitScale"] == 24
+    assert current["unitScale"] == 24 and current["unitTokens"] is None
     titles = []
     for reports in client.progress_reports.values():
         kinds = [report.kind for report in reports]

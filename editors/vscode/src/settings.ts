@@ -17,6 +17,7 @@ export const SERVER_KEYS = [
   'model.window',
   'model.split',
   'model.unitScale',
+  'model.unitTokens',
   'model.maxTokens',
   'model.maxLineTokens',
   'model.multiline',
