@@ -110,7 +110,12 @@ def _parser() -> argparse.ArgumentParser:
         help="weight copies for decode steps and a prompt's last tokens (int4: only matrices that are 4-bit already)",
     )
     complete.add_argument("--rope", default=defaults.rope, choices=["hirope", "flat"])
-    complete.add_argument("--window", type=int, default=defaults.window, help="HiRoPE window (default: 3/4 training)")
+    complete.add_argument(
+        "--window",
+        type=int,
+        default=defaults.window,
+        help="HiRoPE window (default: the stock model within the training window, half of it beyond)",
+    )
     complete.add_argument(
         "--unit-scale",
         type=int,
@@ -121,7 +126,8 @@ def _parser() -> argparse.ArgumentParser:
         "--unit-tokens",
         type=int,
         default=defaults.unit_tokens,
-        help="HiRoPE far rule on units of this many consecutive tokens (default: the outline's units)",
+        help=f"HiRoPE far rule on units of this many consecutive tokens (default {defaults.unit_tokens}; 0: the "
+        "outline's units)",
     )
     complete.add_argument(
         "--split", type=float, default=defaults.split, help="ratio of rotary bands on token positions"
@@ -161,9 +167,10 @@ def _complete(args: argparse.Namespace) -> int:
     prefix = prefix_at(data, cursor)
     defaults = ModelSettings()
     max_tokens = args.max_tokens or (defaults.max_tokens if args.multiline else defaults.max_line_tokens)
-    optional = (args.window, args.unit_tokens)
-    if max_tokens < 1 or args.unit_scale < 1 or any(value is not None and value < 1 for value in optional):
-        raise UsageError("--max-tokens, --window, --unit-scale and --unit-tokens must be positive")
+    if max_tokens < 1 or args.unit_scale < 1 or (args.window is not None and args.window < 1):
+        raise UsageError("--max-tokens, --window and --unit-scale must be positive")
+    if args.unit_tokens is not None and args.unit_tokens < 0:
+        raise UsageError("--unit-tokens must be positive, or 0 for the outline's units")
     if args.context_multiple <= 0:
         raise UsageError("--context-multiple must be positive")
 
@@ -179,7 +186,7 @@ def _complete(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_model(args.model, dtype=args.dtype)
-        rope = RopeSettings(args.rope, args.window, args.split, args.unit_scale, args.unit_tokens)
+        rope = RopeSettings(args.rope, args.window, args.split, args.unit_scale, args.unit_tokens or None)
         engine = Engine(loaded, rope, decode_dtype=FORMATS[args.decode_dtype])
         budget = prompt_budget(engine.train_length, max_tokens, args.rope, args.context_multiple)
     except (ModelLoadError, UnsupportedModelError, ValueError) as error:

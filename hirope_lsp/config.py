@@ -39,10 +39,13 @@ class ModelSettings:
     dtype: DType = "float32"  # weights for prefill
     decode_dtype: DecodeFormat = "int4"  # weights of decode steps and prompt tails; int4 only where 4-bit (packed.py)
     rope: RopeMode = "hirope"
-    window: int | None = None  # HiRoPE window W, tokens; None: 3/4 of the model's training window (docs/RESULTS.md)
-    unit_scale: int = 24  # HiRoPE's tokens per unit step (at most: fitted per prompt) on the far pairs' slow bands
-    unit_tokens: int | None = None  # HiRoPE's far units: None the outline's, N: N consecutive tokens each
-    split: float | None = field(default=None, metadata={"max": 1.0})  # bands on token positions; None: critical
+    # HiRoPE window W, tokens; None: the stock model within the training window N, and beyond it N / 2 (3/4 of
+    # N with the outline's units); docs/RESULTS.md
+    window: int | None = None
+    unit_scale: int = 24  # HiRoPE's tokens per unit step (at most: fitted per prompt) on the far pairs' far bands
+    unit_tokens: int | None = 8  # HiRoPE's far units: N consecutive tokens each; None: the outline's units
+    # bands on token positions for far pairs; None: 0 with units of tokens, the critical rule with the outline's
+    split: float | None = field(default=None, metadata={"max": 1.0})
     max_tokens: int = 96  # per multi-line completion
     max_line_tokens: int = 32  # per single-line completion
     multiline: MultilinePolicy = "auto"  # "auto": a block after a block opener or on an empty body line

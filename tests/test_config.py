@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hirope_lsp.config import ModelSettings, PromptSettings, Settings, parse_settings
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE
+from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, DEFAULT_UNIT_TOKENS
 
 
 def test_nothing_given_means_the_defaults() -> None:
@@ -87,5 +87,10 @@ def test_an_integer_for_an_optional_float_becomes_a_float() -> None:
     assert isinstance(settings.model.split, float)
 
 
-def test_the_unit_scale_default_is_the_engines() -> None:
+def test_the_far_rule_defaults_are_the_engines() -> None:
     assert ModelSettings().unit_scale == DEFAULT_UNIT_SCALE
+    assert ModelSettings().unit_tokens == DEFAULT_UNIT_TOKENS
+    settings, problems = parse_settings({"model": {"unitTokens": None}})  # back to the outline's units
+    assert problems == [] and settings.model.unit_tokens is None
+    settings, problems = parse_settings({"model": {"unitTokens": 0}})
+    assert problems and settings.model.unit_tokens == DEFAULT_UNIT_TOKENS

@@ -15,6 +15,8 @@ import random
 import sys
 from typing import Any
 
+from hirope_lsp.hirope.split import DEFAULT_UNIT_TOKENS
+
 PPL_METHODS = ["flat", "truncate", "hirope", "dynamic", "yarn"]
 
 
@@ -25,11 +27,18 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     common.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     common.add_argument("--seed", type=int, default=0)
     common.add_argument("--out", default="eval-results", help="directory for NAME.json and NAME.png")
-    common.add_argument("--window", type=int, default=None, help="HiRoPE window W (default: 3/4 of training)")
-    common.add_argument("--split", type=float, default=None, help="HiRoPE split ratio (default: critical)")
+    common.add_argument(
+        "--window", type=int, default=None, help="HiRoPE window W (default: the engine's; ppl: 3/4 of training)"
+    )
+    common.add_argument(
+        "--split", type=float, default=None, help="HiRoPE split ratio (default: the engine's; ppl: critical)"
+    )
     engine = argparse.ArgumentParser(add_help=False)  # the evals that run the engine (ppl spells cN instead)
     engine.add_argument(
-        "--unit-tokens", type=int, default=None, help="HiRoPE units of N consecutive tokens (default: the outline's)"
+        "--unit-tokens",
+        type=int,
+        default=DEFAULT_UNIT_TOKENS,
+        help=f"HiRoPE units of N consecutive tokens (default {DEFAULT_UNIT_TOKENS}; 0: the outline's units)",
     )
     evals = parser.add_subparsers(dest="eval", metavar="EVAL", required=True)
 

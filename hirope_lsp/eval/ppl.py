@@ -17,9 +17,9 @@ Methods (one model; the attention and the rotary module are switched, the weight
   `--truncate-chunk` C (1024), chunk [a, a + C) after the N - C tokens before it, i.e. one forward of the
   N tokens ending at a + C; a scored token sees between N - C and N - 1 tokens. Scores the last 2048 only;
 - hirope: HiRoPE attention (--window, by default 3/4 of the training window; a fixed unit scale G = 24;
-  the critical-dimension split), units from the outline. The server fits G to each prompt since
-  2026-12-01 (Engine.geometry_for): `hirope-gfit` is its rule; the two differ only where W - 1 + 24 *
-  (unit span) passes N - 1 (none of the 16k buckets measured, most 32k ones);
+  the critical-dimension split), units from the outline: the paper's form, and the server's rule before
+  2026-12-01. The server's rule now (Engine.geometry_for) is flat up to the training window N and
+  `hirope-w4096-s0-c8-gfit` beyond it (for N = 8192: units of 8 tokens on every band, G fitted);
 - dynamic / yarn: transformers' dynamic NTK and YaRN with factor L / N (a fresh rotary module per pass);
 - variants (--variants): hirope with window 128, 512 or 2048, split ratio 0.5 or 0.75 (default 0.62);
 - far-rule options, named as hirope-OPTION-OPTION (Method.parse): wN window, sR split ratio, gG unit scale

@@ -28,7 +28,14 @@ import torch
 from hirope_lsp.hirope import native
 from hirope_lsp.hirope.attention import FarKeyCache, HiropeState
 from hirope_lsp.hirope.positions import Positions
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, fitted_unit_scale
+from hirope_lsp.hirope.split import (
+    DEFAULT_UNIT_SCALE,
+    DEFAULT_UNIT_TOKENS,
+    TOKEN_UNITS_WINDOW_RATIO,
+    HiropeGeometry,
+    default_window,
+    fitted_unit_scale,
+)
 from hirope_lsp.model.decode_step import DecodeStep, decode_step
 from hirope_lsp.model.decode_weights import set_decode_weights
 from hirope_lsp.model.healing import TokenHealer
@@ -63,15 +70,19 @@ class RopeSettings:
     """The far rule's numbers (hirope/attention.py); the defaults are hirope/split.py's."""
 
     mode: RopeMode = "hirope"
-    window: int | None = None  # HiRoPE window W; None: split.default_window (3/4 of the training window)
-    split: float | None = None  # ratio of bands on token positions; None: the critical-dimension rule
-    # At most this G: the slow bands of a far pair see W - 1 + G * (unit distance). Each prompt gets the
+    # HiRoPE window W. None: prompts within the training window N run the stock model, longer ones get
+    # W = N / 2 with units of tokens, 3/4 of N with the outline's (`Engine.geometry_for`).
+    window: int | None = None
+    # Ratio of rotary bands on token positions for far pairs. None: 0 with units of tokens (every band on the
+    # units), the critical-dimension rule with the outline's.
+    split: float | None = None
+    # At most this G: the far bands of a far pair see W - 1 + G * (unit distance). Each prompt gets the
     # largest G up to it that keeps its farthest pair within the training window (`Engine.geometry_for`).
     unit_scale: int = DEFAULT_UNIT_SCALE
-    # What a unit is to the far rule. None: the prompt's units (the outline's, from the prompt builder);
-    # N: N consecutive tokens, whatever the syntax, so that far pairs see W - 1 + G * (t_i // N - t_j // N)
-    # (`Engine.far_positions`; docs/RESULTS.md section 1c).
-    unit_tokens: int | None = None
+    # What a unit is to the far rule. N: N consecutive tokens, whatever the syntax, so that far pairs see
+    # W - 1 + G * (t_i // N - t_j // N) (`Engine.far_positions`; docs/RESULTS.md section 1c). None: the
+    # prompt's own units (the outline's, from the prompt builder; section 1b).
+    unit_tokens: int | None = DEFAULT_UNIT_TOKENS
 
 
 @dataclass
@@ -114,7 +125,15 @@ class Engine:
         if self._step is None:  # transformers' forward takes no packed weights: int4 falls back to float16
             set_decode_weights(self.model, torch.float16 if decode_dtype == "int4" else decode_dtype)
         self.rope = rope or RopeSettings()
-        self.geometry = self.facts.geometry(self.rope.window, self.rope.split, self.rope.unit_scale)  # G: the cap
+        if self.rope.unit_tokens is not None and self.rope.unit_tokens < 1:
+            raise ValueError(f"units need at least one token, got unit_tokens={self.rope.unit_tokens}")
+        token_units = self.rope.unit_tokens is not None
+        window = self.rope.window
+        if window is None and token_units:
+            window = default_window(self.facts.train_length, TOKEN_UNITS_WINDOW_RATIO)
+        split = 0.0 if self.rope.split is None and token_units else self.rope.split
+        # The far rule for prompts beyond the training window; G is the cap (geometry_for).
+        self.geometry = self.facts.geometry(window, split, self.rope.unit_scale)
         self.stop_ids = _stop_token_ids(self.model, self.tokenizer)
         self._healer = TokenHealer(self.tokenizer)
         self._lock = threading.Lock()
@@ -136,9 +155,12 @@ class Engine:
     def geometry_for(self, positions: Positions) -> HiropeGeometry:
         """The far rule for a prompt: the engine's, with the largest unit scale G up to the setting such that
         W - 1 + G * (u_last - u_first) <= N - 1 (hirope/split.py `fitted_unit_scale`). A fixed G sends the
-        farthest pairs of a long prompt beyond the slow bands' trained range; at 32k tokens of the stdlib's
-        email package fitting it (G = 14) gave perplexity 6.27 against 6.77 for G = 24 (docs/RESULTS.md,
-        section 1b). Prompts with at most (N - W) / G units, every prompt of 16k tokens measured there, keep G."""
+        farthest pairs of a long prompt beyond the trained range; at 32k tokens of the stdlib's email package
+        with the outline's units fitting it (G = 14) gave perplexity 6.27 against 6.77 for G = 24
+        (docs/RESULTS.md, section 1b). Without a window setting, a prompt within the training window gets
+        W = N: the stock model, which is what the model was trained for."""
+        if self.rope.window is None and len(positions) <= self.train_length:
+            return replace(self.geometry, window=self.train_length)
         units = self.far_positions(positions).unit
         span = units[-1] - units[0] if units else 0
         scale = fitted_unit_scale(span, self.geometry.window, self.train_length, self.geometry.unit_scale)

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from hirope_lsp.hirope.positions import Positions
+from hirope_lsp.hirope.split import DEFAULT_UNIT_TOKENS
 from hirope_lsp.model import engine as engine_module
 from hirope_lsp.model.engine import Completion, Engine, RopeSettings
 from hirope_lsp.model.healing import TokenHealer
@@ -32,8 +33,8 @@ EDITED_UNITS = [*UNITS[:-1], "def fibonacci(n):\n    if n <= 1:\n        return 
 
 ROPES = {
     "flat": RopeSettings(mode="flat"),
-    "hirope-wide": RopeSettings(window=512),
-    "hirope-window-8": RopeSettings(window=8),
+    "hirope-wide": RopeSettings(window=512, unit_tokens=None),
+    "hirope-window-8": RopeSettings(window=8, unit_tokens=None),
     "hirope-token-units": RopeSettings(window=8, split=0.0, unit_tokens=4),  # every band on units of 4 tokens
 }
 
@@ -101,7 +102,7 @@ def test_editing_the_last_line_reuses_the_cache_and_equals_a_cold_run(loaded: Lo
 
 
 def test_accepted_completion_reuses_the_generated_tokens(loaded: LoadedModel) -> None:
-    rope = RopeSettings(window=8)
+    rope = RopeSettings(window=8, unit_tokens=None)
     ids, positions = encode(loaded, UNITS)
     engine = Engine(loaded, rope, decode_dtype=None)
     first, _ = run(engine, ids, positions)
@@ -118,7 +119,7 @@ def test_accepted_completion_reuses_the_generated_tokens(loaded: LoadedModel) ->
 
 def test_same_ids_with_other_units_are_recomputed(loaded: LoadedModel) -> None:
     """Reuse needs equal unit positions too: the same code read as other units is another prompt."""
-    rope = RopeSettings(window=8)
+    rope = RopeSettings(window=8, unit_tokens=None)
     ids, positions = encode(loaded, UNITS)
     merged_ids, merged = encode(loaded, [UNITS[0], UNITS[1] + UNITS[2], UNITS[3]])
     assert merged_ids == ids and merged != positions
@@ -132,7 +133,7 @@ def test_same_ids_with_other_units_are_recomputed(loaded: LoadedModel) -> None:
 
 
 def test_a_slot_filled_in_the_background_serves_like_a_cold_run(loaded: LoadedModel) -> None:
-    rope = RopeSettings(window=8)
+    rope = RopeSettings(window=8, unit_tokens=None)
     ids, positions = encode(loaded, UNITS)
     edited_ids, edited_positions = encode(loaded, EDITED_UNITS)
     engine = Engine(loaded, rope, decode_dtype=None)
@@ -151,7 +152,7 @@ def test_a_slot_filled_in_the_background_serves_like_a_cold_run(loaded: LoadedMo
 
 
 def test_each_prompt_gets_the_largest_unit_scale_that_keeps_it_in_the_training_window(loaded: LoadedModel) -> None:
-    engine = Engine(loaded, RopeSettings(window=8, unit_scale=24))  # N = 64: W - 1 + G * span <= 63
+    engine = Engine(loaded, RopeSettings(window=8, unit_scale=24, unit_tokens=None))  # N = 64: W - 1 + G * span <= 63
     assert engine.geometry_for(Positions.from_unit_lengths([5] * 2)).unit_scale == 24  # span 1
     assert engine.geometry_for(Positions.from_unit_lengths([5] * 4)).unit_scale == 56 // 3
     assert engine.geometry_for(Positions.from_unit_lengths([5] * 60)).unit_scale == 1
@@ -159,7 +160,7 @@ def test_each_prompt_gets_the_largest_unit_scale_that_keeps_it_in_the_training_w
 
 
 def test_a_prompt_with_another_unit_scale_reuses_the_keys_and_turns_the_far_keys_again(loaded: LoadedModel) -> None:
-    rope = RopeSettings(window=8)
+    rope = RopeSettings(window=8, unit_tokens=None)
     ids, positions = encode(loaded, UNITS)
     longer_ids, longer_positions = encode(loaded, [*UNITS, "    return fibonacci(n - 1)\n"])
     engine = Engine(loaded, rope, decode_dtype=None)
@@ -174,15 +175,31 @@ def test_token_units_replace_the_outline_and_fit_g_to_their_span(loaded: LoadedM
     engine = Engine(loaded, RopeSettings(window=8, unit_tokens=4))  # N = 64
     ids, positions = encode(loaded, UNITS)
     assert engine.far_positions(positions) == Positions(tuple(t // 4 for t in range(len(ids))))
-    assert Engine(loaded, RopeSettings(window=8)).far_positions(positions) is positions
+    assert Engine(loaded, RopeSettings(window=8, unit_tokens=None)).far_positions(positions) is positions
     span = (len(ids) - 1) // 4
     assert engine.geometry_for(positions).unit_scale == min(24, 56 // span)  # W - 1 + G * span <= 63
+    assert engine.geometry.split == 0  # with units of tokens every band is on them by default
     # The same as handing the outline-unit engine the token units: only the units change.
-    outline_engine = Engine(loaded, RopeSettings(window=8))
+    outline_engine = Engine(loaded, RopeSettings(window=8, split=0.0, unit_tokens=None))
     torch.testing.assert_close(
         engine.prompt_logits(ids, positions), outline_engine.prompt_logits(ids, positions.chunked(4))
     )
     assert not torch.allclose(engine.prompt_logits(ids, positions), outline_engine.prompt_logits(ids, positions))
+
+
+def test_by_default_a_prompt_within_the_training_window_runs_the_stock_model(loaded: LoadedModel) -> None:
+    engine = Engine(loaded)  # N = 64; beyond it W = 32 and every band on units of 8 tokens
+    assert engine.rope.unit_tokens == DEFAULT_UNIT_TOKENS == 8
+    assert (engine.geometry.window, engine.geometry.split) == (32, 0)
+    ids, positions = encode(loaded, UNITS)
+    assert len(ids) <= 64 and engine.geometry_for(positions).window == 64
+    flat = Engine(loaded, RopeSettings(mode="flat")).prompt_logits(ids, None)
+    torch.testing.assert_close(engine.prompt_logits(ids, positions), flat, atol=TOLERANCE, rtol=TOLERANCE)
+    long_ids, long_positions = encode(loaded, UNITS * 3)
+    span = (len(long_ids) - 1) // 8
+    assert len(long_ids) > 64 and engine.geometry_for(long_positions).window == 32
+    assert engine.geometry_for(long_positions).unit_scale == min(24, 32 // span)  # W - 1 + G * span <= 63
+    assert Engine(loaded, RopeSettings(window=16)).geometry_for(positions).window == 16  # a set window is kept
 
 
 def test_with_token_units_the_outline_does_not_stop_reuse(loaded: LoadedModel) -> None:
@@ -201,7 +218,7 @@ def test_with_token_units_the_outline_does_not_stop_reuse(loaded: LoadedModel) -
 def test_hirope_window_changes_the_logits(loaded: LoadedModel) -> None:
     """A control for the tests above: with this prompt the window-8 run differs from stock attention."""
     ids, positions = encode(loaded, EDITED_UNITS)
-    hirope = Engine(loaded, RopeSettings(window=8)).prompt_logits(ids, positions)
+    hirope = Engine(loaded, RopeSettings(window=8, unit_tokens=None)).prompt_logits(ids, positions)
     flat = Engine(loaded, RopeSettings(mode="flat")).prompt_logits(ids, None)
     assert float((hirope - flat).abs().max()) > 10 * TOLERANCE
 
@@ -230,7 +247,7 @@ def test_decode_weights_keep_warm_and_cold_runs_together(four_bit: bool) -> None
     loaded = tiny_loaded()
     if four_bit:
         snap_to_four_bits(loaded.model)
-    rope = RopeSettings(window=8)
+    rope = RopeSettings(window=8, unit_tokens=None)
     engine = Engine(loaded, rope)
     assert engine._step is not None
     assert engine._step.layers[0].out.activations == (torch.bfloat16 if four_bit else torch.float16)
@@ -264,7 +281,7 @@ def test_cancel_stops_within_one_decode_step(loaded: LoadedModel) -> None:
 
 def test_cancel_during_prefill_leaves_a_working_engine(loaded: LoadedModel, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module, "PREFILL_CHUNK", 4)
-    rope = RopeSettings(window=8)
+    rope = RopeSettings(window=8, unit_tokens=None)
     ids, positions = encode(loaded, EDITED_UNITS)
     engine = Engine(loaded, rope, decode_dtype=None)
     cancelled = engine.complete(ids, positions, NEVER_STOP, 16, cancel=lambda: True, heal=False)

@@ -41,8 +41,10 @@ async def test_initialized_indexes_and_loads_with_progress(
     current = await status(client)
     assert {"model", "state", "rope", "window", "split", "filesIndexed", "lastLatencyMs"} <= current.keys()
     assert current["rope"] == "hirope" and 0 <= current["split"] <= 1
-    assert current["window"] == 48  # the default window is 3/4 of the model's training window (the tiny model's: 64)
-    assert current["unitScale"] == 24 and current["unitTokens"] is None
+    # Beyond the training window (the tiny model's: 64) the default far rule has W = N / 2 and units of 8 tokens
+    # on every band; within it the stock model.
+    assert current["window"] == 32 and current["split"] == 0
+    assert current["unitScale"] == 24 and current["unitTokens"] == 8
     titles = []
     for reports in client.progress_reports.values():
         kinds = [report.kind for report in reports]

@@ -35,7 +35,7 @@ async def test_invalid_values_are_shown_and_defaulted(client: LanguageClient, re
         assert name in message.message
     current = await wait_ready(client)
     assert current["state"] == "ready" and current["rope"] == "hirope"
-    assert current["window"] == 48  # the default: 3/4 of the (tiny) model's training window
+    assert current["window"] == 32  # the default beyond the training window: half of the (tiny) model's
 
 
 async def test_model_change_reloads(

@@ -209,7 +209,7 @@ describe('hirope-lsp over stdio', () => {
     });
     console.log(`model ${ready.model} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(ready.rope).toBe('hirope');
-    expect(ready.window).toBe(6144); // the default: 3/4 of the model's training window
+    expect(ready.window).toBe(4096); // the default beyond the training window: half of it
 
     // The cursor in fibonacci's body (line 1, column 4); retried while the server answers empty.
     const items = await waitFor('a non-empty inline completion', async () => {

@@ -21,7 +21,7 @@ const SERVER_DEFAULTS = {
     window: null,
     split: null,
     unitScale: 24,
-    unitTokens: null,
+    unitTokens: 8,
     maxTokens: 96,
     maxLineTokens: 32,
     multiline: 'auto',
