@@ -177,7 +177,7 @@ def test_status_command_and_statusline(nvim_run: NvimRun) -> None:
     result = nvim_run.result
     assert "Error" not in result.get("messages", ""), nvim_run.explain()
     status = result.get("hirope_status", "")
-    assert "SmolLM2" in status and ": ready (hirope, window 6144" in status, nvim_run.explain()
+    assert "SmolLM2" in status and ": ready (hirope, window 4096, split 0" in status, nvim_run.explain()
     assert "1 file indexed, last completion" in status, nvim_run.explain()
     assert result["statusline_ready"] == "hirope ✓", nvim_run.explain()
     assert re.fullmatch(r"hirope ✓ ([0-9]+ms|[0-9]+\.[0-9]s)", result["statusline"]), nvim_run.explain()
