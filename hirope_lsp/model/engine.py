@@ -161,8 +161,9 @@ class Engine:
         W = N: the stock model, which is what the model was trained for."""
         if self.rope.window is None and len(positions) <= self.train_length:
             return replace(self.geometry, window=self.train_length)
-        units = self.far_positions(positions).unit
-        span = units[-1] - units[0] if units else 0
+        size = self.rope.unit_tokens  # units of tokens: the span follows from the length, nothing to build
+        units = positions.unit
+        span = (len(units) - 1) // size if size is not None and units else (units[-1] - units[0] if units else 0)
         scale = fitted_unit_scale(span, self.geometry.window, self.train_length, self.geometry.unit_scale)
         return self.geometry if scale == self.geometry.unit_scale else replace(self.geometry, unit_scale=scale)
 
