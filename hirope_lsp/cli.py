@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hirope_lsp import __version__
-from hirope_lsp.config import IndexSettings, ModelSettings, PromptSettings
+from hirope_lsp.config import IndexSettings, ModelSettings, PromptSettings, unit_tokens_option
 
 log = logging.getLogger("hirope_lsp")
 
@@ -124,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     complete.add_argument(
         "--unit-tokens",
-        type=int,
+        type=unit_tokens_option,
         default=defaults.unit_tokens,
         help=f"HiRoPE far rule on units of this many consecutive tokens (default {defaults.unit_tokens}; 0: the "
         "outline's units)",
@@ -169,8 +169,6 @@ def _complete(args: argparse.Namespace) -> int:
     max_tokens = args.max_tokens or (defaults.max_tokens if args.multiline else defaults.max_line_tokens)
     if max_tokens < 1 or args.unit_scale < 1 or (args.window is not None and args.window < 1):
         raise UsageError("--max-tokens, --window and --unit-scale must be positive")
-    if args.unit_tokens is not None and args.unit_tokens < 0:
-        raise UsageError("--unit-tokens must be positive, or 0 for the outline's units")
     if args.context_multiple <= 0:
         raise UsageError("--context-multiple must be positive")
 
@@ -186,7 +184,7 @@ def _complete(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_model(args.model, dtype=args.dtype)
-        rope = RopeSettings(args.rope, args.window, args.split, args.unit_scale, args.unit_tokens or None)
+        rope = RopeSettings(args.rope, args.window, args.split, args.unit_scale, args.unit_tokens)
         engine = Engine(loaded, rope, decode_dtype=FORMATS[args.decode_dtype])
         budget = prompt_budget(engine.train_length, max_tokens, args.rope, args.context_multiple)
     except (ModelLoadError, UnsupportedModelError, ValueError) as error:

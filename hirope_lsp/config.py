@@ -10,6 +10,7 @@ Keys may be given in snake_case or camelCase.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 import re
@@ -75,6 +76,17 @@ class Settings:
 
 
 T = TypeVar("T")
+
+
+def unit_tokens_option(text: str) -> int | None:
+    """The command line's `--unit-tokens N`: units of N consecutive tokens, or the outline's units for 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a count of tokens, or 0 for the outline's units; got {text!r}")
+    return value or None
 
 
 def parse_settings(raw: object) -> tuple[Settings, list[str]]:

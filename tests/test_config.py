@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from hirope_lsp.config import ModelSettings, PromptSettings, Settings, parse_settings
+from hirope_lsp.config import ModelSettings, PromptSettings, Settings, parse_settings, unit_tokens_option
 from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, DEFAULT_UNIT_TOKENS
 
 
@@ -94,3 +96,11 @@ def test_the_far_rule_defaults_are_the_engines() -> None:
     assert problems == [] and settings.model.unit_tokens is None
     settings, problems = parse_settings({"model": {"unitTokens": 0}})
     assert problems and settings.model.unit_tokens == DEFAULT_UNIT_TOKENS
+
+
+def test_the_command_lines_unit_tokens_spell_the_outlines_units_as_zero() -> None:
+    assert unit_tokens_option("8") == 8 and unit_tokens_option("1") == 1
+    assert unit_tokens_option("0") is None
+    for text in ("-1", "eight", "2.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="or 0 for the outline's units"):
+            unit_tokens_option(text)

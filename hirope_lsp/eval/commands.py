@@ -15,6 +15,7 @@ import random
 import sys
 from typing import Any
 
+from hirope_lsp.config import unit_tokens_option
 from hirope_lsp.hirope.split import DEFAULT_UNIT_TOKENS
 
 PPL_METHODS = ["flat", "truncate", "hirope", "dynamic", "yarn"]
@@ -36,7 +37,7 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     engine = argparse.ArgumentParser(add_help=False)  # the evals that run the engine (ppl spells cN instead)
     engine.add_argument(
         "--unit-tokens",
-        type=int,
+        type=unit_tokens_option,
         default=DEFAULT_UNIT_TOKENS,
         help=f"HiRoPE units of N consecutive tokens (default {DEFAULT_UNIT_TOKENS}; 0: the outline's units)",
     )

@@ -134,7 +134,5 @@ def progress(title: str, total: int) -> Iterator[Progress]:
 
 def engines_by_mode(loaded: LoadedModel, modes: Iterable[RopeMode], args: argparse.Namespace) -> dict[RopeMode, Engine]:
     """One engine per rope mode over the same model, with the run's HiRoPE window, split and units."""
-    if args.unit_tokens < 0:
-        raise ValueError(f"--unit-tokens must be positive, or 0 for the outline's units; got {args.unit_tokens}")
-    rope = RopeSettings(window=args.window, split=args.split, unit_tokens=args.unit_tokens or None)
+    rope = RopeSettings(window=args.window, split=args.split, unit_tokens=args.unit_tokens)
     return {mode: Engine(loaded, replace(rope, mode=mode)) for mode in dict.fromkeys(modes)}
