@@ -14,8 +14,8 @@ attention) it prints:
 - peak resident memory of the process so far (so run one length alone to read its own peak).
 Greedy decoding runs for exactly --decode-tokens (no stop rule), so runs compare like with like.
 Defaults are the server's: int4 decode weights where the model is 4-bit already, one thread for
-decode steps, the far rule's defaults (window 3/4 of the training window; --window 512 times the far
-branch at 2k/8k).
+decode steps, the engine's far rule (the stock model up to the training window N; beyond it W = N/2 on
+units of 8 tokens; --window 512 times the far branch at 2k/8k).
 
 Where llama-cpp-python is installed, the same prompt ids run through llama.cpp on the model's GGUF
 (the default model only) in the same run, with the decode threads, and the ratio is printed.
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[2048, 8192])
     parser.add_argument("--modes", nargs="+", default=["flat", "hirope"], choices=["flat", "hirope"])
     parser.add_argument("--decode-tokens", type=int, default=32)
-    parser.add_argument("--window", type=int, default=None, help="HiRoPE window (default: 3/4 of training)")
+    parser.add_argument("--window", type=int, default=None, help="HiRoPE window (default: the engine's)")
     parser.add_argument("--no-edit", action="store_true", help="skip the warm-vs-cold edit comparison")
     parser.add_argument("--no-llamacpp", action="store_true", help="skip llama.cpp even where it is installed")
     args = parser.parse_args()
@@ -128,7 +128,10 @@ def main() -> None:
     print(f"torch {torch.__version__},")
     geometry = engines[args.modes[-1]].geometry
     print(f"{torch.get_num_threads()} threads, {args.decode_threads or 'all'} for decode steps; ", end="")
-    print(f"HiRoPE window {geometry.window}; split band {geometry.split}")
+    units = engines[args.modes[-1]].rope.unit_tokens
+    where = " beyond the training window" if args.window is None else ""
+    print(f"HiRoPE window {geometry.window}{where}; split band {geometry.split}; ", end="")
+    print(f"units of {units} tokens" if units else "the outline's units")
     print("length  mode    prefill tok/s  decode ms/step  lookup ms/token  edit warm s  edit cold s  peak GiB")
 
     def tokenize(text: str) -> list[int]:
