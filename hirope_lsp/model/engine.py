@@ -81,7 +81,8 @@ class RopeSettings:
     unit_scale: int = DEFAULT_UNIT_SCALE
     # What a unit is to the far rule. N: N consecutive tokens, whatever the syntax, so that far pairs see
     # W - 1 + G * (t_i // N - t_j // N) (`Engine.far_positions`; docs/RESULTS.md section 1c). None: the
-    # prompt's own units (the outline's, from the prompt builder; section 1b).
+    # prompt's own units (the outline's, from the prompt builder; section 1b). Doubled for a prompt too long
+    # for them at G = 1 (`Engine.unit_tokens_for`).
     unit_tokens: int | None = DEFAULT_UNIT_TOKENS
 
 
@@ -146,11 +147,29 @@ class Engine:
     def train_length(self) -> int:
         return self.facts.train_length
 
-    def far_positions(self, positions: Positions) -> Positions:
-        """The units the far rule sees for a prompt: its own, or with `unit_tokens` N, units of N consecutive
-        tokens (t // N: they depend on t alone, so a cached prefix keeps its units as the prompt grows)."""
+    def unit_tokens_for(self, length: int) -> int | None:
+        """Tokens per far unit for a `length`-token prompt (None: the outline's units): `unit_tokens`, doubled
+        until the farthest pair fits the training window at G = 1, (length - 1) // size <= N - W. Without the
+        doubling a prompt longer than size * (N - W) tokens (32,768 with N = 8192, W = 4096 and units of 8)
+        would send its farthest pairs past N, where the model was never trained. It depends on the length
+        alone, in powers of two so that a growing prompt changes it rarely; a change recomputes the far keys
+        (a slot compares units before reusing them)."""
         size = self.rope.unit_tokens
-        return positions if size is None else positions.chunked(size)
+        room = self.train_length - self.geometry.window
+        if size is None or room < 1:
+            return size
+        while (length - 1) // size > room:
+            size *= 2
+        return size
+
+    def far_positions(self, positions: Positions, generated: int = 0) -> Positions:
+        """The units the far rule sees for a prompt and `generated` tokens after it: the prompt's own (the
+        generated tokens stay in the cursor's unit), or with `unit_tokens`, units of `unit_tokens_for(prompt
+        length)` consecutive tokens, u = t // size: they depend on t alone, so a cached prefix keeps its units
+        as the prompt grows (until the size doubles)."""
+        size = self.unit_tokens_for(len(positions))
+        extended = positions.extend(generated) if generated else positions
+        return extended if size is None else extended.chunked(size)
 
     def geometry_for(self, positions: Positions) -> HiropeGeometry:
         """The far rule for a prompt: the engine's, with the largest unit scale G up to the setting such that
@@ -161,7 +180,7 @@ class Engine:
         W = N: the stock model, which is what the model was trained for."""
         if self.rope.window is None and len(positions) <= self.train_length:
             return replace(self.geometry, window=self.train_length)
-        size = self.rope.unit_tokens  # units of tokens: the span follows from the length, nothing to build
+        size = self.unit_tokens_for(len(positions))  # units of tokens: the span follows from the length
         units = positions.unit
         span = (len(units) - 1) // size if size is not None and units else (units[-1] - units[0] if units else 0)
         scale = fitted_unit_scale(span, self.geometry.window, self.train_length, self.geometry.unit_scale)
@@ -197,7 +216,7 @@ class Engine:
         with self._lock, torch.inference_mode():
             cache = self._slot(slot)
             # generated tokens stay in the cursor's unit (with unit_tokens: in the units of their t)
-            units = self.far_positions(positions.extend(max_tokens))
+            units = self.far_positions(positions, generated=max_tokens)
             cache.use(self.geometry_for(positions))
             unit_tensor = torch.tensor(units.unit, dtype=torch.long)
             started = time.perf_counter()

@@ -187,6 +187,25 @@ def test_token_units_replace_the_outline_and_fit_g_to_their_span(loaded: LoadedM
     assert not torch.allclose(engine.prompt_logits(ids, positions), outline_engine.prompt_logits(ids, positions))
 
 
+def test_token_units_double_so_that_no_far_pair_passes_the_training_window(loaded: LoadedModel) -> None:
+    rope = RopeSettings(window=8, split=0.0, unit_tokens=4)  # N = 64: room for 56 unit steps at G = 1
+    engine = Engine(loaded, rope, decode_dtype=None)
+    assert [engine.unit_tokens_for(n) for n in (1, 228, 229, 456, 457, 1000)] == [4, 4, 8, 8, 16, 32]
+    assert Engine(loaded, RopeSettings(window=8, unit_tokens=None)).unit_tokens_for(1000) is None
+    ids, positions = encode(loaded, UNITS * 3)
+    long_ids, long_positions = encode(loaded, UNITS * 4)
+    assert len(ids) <= 228 < len(long_ids)
+    assert engine.far_positions(long_positions) == Positions(tuple(t // 8 for t in range(len(long_ids))))
+    geometry = engine.geometry_for(long_positions)
+    assert geometry.window - 1 + geometry.unit_scale * ((len(long_ids) - 1) // 8) <= 63
+    # Across the doubling the cache keeps only the tokens whose unit did not change (t < 4), and a warm run
+    # still equals a cold one.
+    run(engine, ids, positions)
+    warm = run(engine, long_ids, long_positions)
+    assert warm[0].reused_tokens <= 4
+    assert_same_run(warm, run(Engine(loaded, rope, decode_dtype=None), long_ids, long_positions))
+
+
 def test_by_default_a_prompt_within_the_training_window_runs_the_stock_model(loaded: LoadedModel) -> None:
     engine = Engine(loaded)  # N = 64; beyond it W = 32 and every band on units of 8 tokens
     assert engine.rope.unit_tokens == DEFAULT_UNIT_TOKENS == 8
