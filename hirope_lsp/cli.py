@@ -4,6 +4,7 @@
     hirope-lsp complete FILE:LINE:COL [options]                     print one completion and exit
     hirope-lsp index [DIR]                                          index DIR and print what it holds
     hirope-lsp eval ppl|complete|symbols [options]                  run an evaluation (JSON + PNG)
+    hirope-lsp eval compare --a A --b B FILE.json ...               pair two methods across result files
 
 `complete` indexes the repository around FILE (the git work tree it is in, else its directory) and
 builds the prompt from it, as the server does.
@@ -154,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval",
         parents=[common],
-        help="run an evaluation: ppl, complete or symbols (writes JSON and a PNG plot)",
+        help="run an evaluation: ppl, complete or symbols (writes JSON and a PNG plot), or compare two",
         description="Measure what HiRoPE does for the model; see docs/RESULTS.md.",
     )
     add_eval_commands(evaluate, [common])

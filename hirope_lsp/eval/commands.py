@@ -1,11 +1,12 @@
-"""`hirope-lsp eval ppl|complete|symbols`: the arguments of every evaluation, and the dispatch.
+"""`hirope-lsp eval ppl|complete|symbols|compare`: the arguments of every evaluation, and the dispatch.
 
 Importing this module imports no torch: the CLI builds its parser from it on every start.
 
 Every run takes a seed, a sample count, a model and a device, writes OUT/NAME.json and OUT/NAME.png,
 and draws a progress bar on stderr when stderr is a terminal. The defaults are sized for a 2-core CPU
 (the three together took about 45 minutes there, docs/RESULTS.md); on a GPU pass `--device cuda` and
-larger `--lengths` / `--samples` (and `--modes flat truncate hirope` for symbols).
+larger `--lengths` / `--samples` (and `--modes flat truncate hirope` for symbols). `compare` loads no
+model: it pairs the samples of two methods across result files (compare.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from typing import Any
 
 from hirope_lsp.config import unit_tokens_option
+from hirope_lsp.eval.compare import add_arguments as add_compare_arguments
 from hirope_lsp.hirope.split import DEFAULT_UNIT_TOKENS
 
 PPL_METHODS = ["flat", "truncate", "hirope", "dynamic", "yarn"]
@@ -92,9 +94,14 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     symbols.add_argument("--modes", nargs="+", default=["truncate", "hirope"], help="of flat truncate hirope")
     symbols.add_argument("--max-tokens", type=int, default=96, help="tokens of the answer")
 
+    text = "Pair two methods' samples across ppl.json or complete.json files (hirope_lsp/eval/compare.py)."
+    add_compare_arguments(evals.add_parser("compare", parents=parents, help=text, description=text))
+
 
 def run_eval(args: argparse.Namespace) -> int:
     """Load the model once and run the chosen evaluation; a summary table goes to stdout."""
+    if args.eval == "compare":
+        return run_compare(args)
     import torch
 
     from hirope_lsp.eval import complete, ppl, symbols
@@ -116,4 +123,17 @@ def run_eval(args: argparse.Namespace) -> int:
     for row in module.table(results):
         print(row)
     print(f"wrote {args.out}/{args.eval}.json and {args.out}/{args.eval}.png")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from hirope_lsp.eval import compare
+
+    try:
+        rows = compare.run(args)
+    except ValueError as error:
+        print(f"hirope-lsp: error: {error}", file=sys.stderr)
+        return 1
+    for row in rows:
+        print(row)
     return 0

@@ -41,7 +41,12 @@ Methods (one model; the attention and the rotary module are switched, the weight
   span as gfit does, and the older units by a smaller G2, the largest that keeps the farthest pair within N:
   W - 1 + G * (near span) + G2 * (older span) <= N - 1; G2 per sample as `far_unit_scales`. The question it
   answers: whether a longer prompt loses because its G shrinks, or because of its older tokens. Done by
-  relabelling units with their slow-band coordinates and G = 1, so the attention is the tested one).
+  relabelling units with their slow-band coordinates and G = 1, so the attention is the tested one),
+  oldP (with nearL: real-valued scales, P% of the far positions N - W for the older units and the rest
+  for the near ones, G = (1 - P/100) * (N - W) / (near span) at most the cap, G2 = P/100 * (N - W) /
+  (older span) at most G, coordinates rounded down; for units of tokens, where the integer G2 of nearL
+  has no room: e.g. at 32k with c8, near16384-old25 gives the last 16k tokens G = 1.5 and the older ones
+  0.5, against G = 1 on all of them by gfit).
 At L <= N truncate, dynamic and yarn equal flat (nothing to truncate, factor 1), so they are not rerun.
 
 The three-level form is an evaluation variant only: the engine (hirope_lsp/model/) passes no file level.
@@ -96,6 +101,7 @@ class Method:
     file_level: bool = False  # three levels: the upper half of the slow bands at the file distance, F fitted
     chunk_tokens: int | None = None  # units of this many tokens instead of the outline's (a control)
     near_tokens: int | None = None  # units of the last L tokens at G, older ones at a fitted G2 <= G
+    older_share: int | None = None  # with near_tokens: percent of N - W for the older units, real-valued G, G2
 
     @classmethod
     def parse(cls, name: str, window: int | None, ratio: float | None) -> Method:
@@ -103,8 +109,9 @@ class Method:
         scale), gfit (G fitted per sequence, at most gG), logn (temperature), nofar (a sliding window),
         local (far fast bands at within-unit offsets), file (three levels: the upper half of the slow bands
         at the file distance, F fitted per sequence), cN (units of N tokens, not the outline's), nearL (units
-        of the last L tokens at the fitted G, older ones at a G2 fitted to the rest); e.g. hirope-w4096-g64,
-        hirope-logn, hirope-w6144-gfit, hirope-w6144-gfit-file, hirope-w6144-gfit-c256, hirope-w6144-near16384."""
+        of the last L tokens at the fitted G, older ones at a G2 fitted to the rest), oldP (with nearL: P% of
+        the far positions for the older units); e.g. hirope-w4096-g64, hirope-logn, hirope-w6144-gfit,
+        hirope-w6144-gfit-file, hirope-w6144-gfit-c256, hirope-w6144-near16384, hirope-w4096-s0-c8-near16384-old25."""
         if name in BASE_METHODS:
             return cls(name, name, window, ratio)
         head, *options = name.split("-")
@@ -131,15 +138,19 @@ class Method:
                     method = replace(method, chunk_tokens=int(option[1:]))
                 elif option[:4] == "near" and option[4:].isdigit() and int(option[4:]) > 0:
                     method = replace(method, near_tokens=int(option[4:]), fit_unit_scale=True)
+                elif option[:3] == "old" and option[3:].isdigit() and 0 < int(option[3:]) < 100:
+                    method = replace(method, older_share=int(option[3:]))
                 elif option[:1] == "s":
                     method = replace(method, ratio=float(option[1:]))
                 else:
                     raise ValueError(option)
+            if method.older_share is not None and method.near_tokens is None:
+                raise ValueError(name)
         except ValueError:
             raise ValueError(
                 f"unknown method {name!r}: use {', '.join(BASE_METHODS)}, or hirope with options joined by '-' "
                 "(wN window, sR split ratio, gG unit scale, gfit, logn, nofar, local, file, cN chunk units, "
-                "nearL two unit scales), e.g. hirope-w4096-g64"
+                "nearL two unit scales, oldP their shares with nearL), e.g. hirope-w4096-g64"
             ) from None
         return method
 
@@ -173,9 +184,9 @@ class Cell:
     last: Tally = field(default_factory=Tally)
     all: Tally | None = field(default_factory=Tally)
     per_sample_ppl: list[float] = field(default_factory=list)
-    unit_scales: list[int] = field(default_factory=list)  # hirope: the G each sample was scored with
+    unit_scales: list[float] = field(default_factory=list)  # hirope: the G each sample was scored with
     file_scales: list[int] = field(default_factory=list)  # hirope with a file level: the F of each sample
-    far_unit_scales: list[int] = field(default_factory=list)  # hirope-nearL: the G2 of each sample's older units
+    far_unit_scales: list[float] = field(default_factory=list)  # hirope-nearL: the G2 of each sample's older units
     seconds: float = 0.0
     same_as: str | None = None
 
@@ -344,7 +355,12 @@ class PplRun:
         near = None
         if method.near_tokens is not None:  # slow-band coordinates as units, G = 1: W - 1 + c(u_i) - c(u_j)
             near = two_unit_scales(
-                positions.unit, method.near_tokens, geometry.window, self.facts.train_length, method.unit_scale
+                positions.unit,
+                method.near_tokens,
+                geometry.window,
+                self.facts.train_length,
+                method.unit_scale,
+                older_share=method.older_share,
             )
             units = torch.tensor(near.coordinates, dtype=torch.long, device=device)
             geometry = replace(geometry, unit_scale=1)
@@ -394,30 +410,47 @@ class PplRun:
 @dataclass(frozen=True)
 class TwoUnitScales:
     """hirope-nearL's slow-band coordinate per token: G per unit step among the units of the last L tokens,
-    G2 <= G among the older ones (and across the boundary unit), so that the farthest pair stays within N."""
+    G2 <= G among the older ones (and across the boundary unit), so that the farthest pair stays within N.
+    Integers, or with oldP real numbers (rounded to 3 places here; the coordinates are rounded down)."""
 
     coordinates: tuple[int, ...]
-    near_scale: int
-    far_scale: int
+    near_scale: float
+    far_scale: float
 
 
 def two_unit_scales(
-    units: tuple[int, ...], near_tokens: int, window: int, train_length: int, cap: int
+    units: tuple[int, ...],
+    near_tokens: int,
+    window: int,
+    train_length: int,
+    cap: int,
+    older_share: int | None = None,
 ) -> TwoUnitScales:
     """G fitted to the span of the units of the last `near_tokens` tokens (fitted_unit_scale), then G2, the
-    largest <= G (and at least 1) with G * (near span) + G2 * (older span) <= N - W."""
+    largest <= G (and at least 1) with G * (near span) + G2 * (older span) <= N - W. With `older_share` P:
+    real-valued G = min(cap, (100 - P)% of N - W over the near span), G2 = min(G, P% of N - W over the older
+    span), and each unit's coordinate rounded down (so the farthest pair still stays within N)."""
     if not units:
         return TwoUnitScales((), cap, cap)
     boundary = units[max(0, len(units) - near_tokens)]  # the unit of the first near token
     near_span, far_span = units[-1] - boundary, boundary - units[0]
-    near_scale = fitted_unit_scale(near_span, window, train_length, cap)
-    room = train_length - window - near_scale * near_span
-    far_scale = near_scale if far_span == 0 else max(1, min(near_scale, room // far_span))
+    near_scale: float
+    far_scale: float
+    if older_share is None:
+        near_scale = fitted_unit_scale(near_span, window, train_length, cap)
+        room = train_length - window - near_scale * near_span
+        far_scale = near_scale if far_span == 0 else max(1, min(near_scale, room // far_span))
+    else:
+        room = max(0, train_length - window)
+        near_room = room if far_span == 0 else room * (100 - older_share) / 100
+        near_scale = cap if near_span == 0 else min(cap, near_room / near_span)
+        far_scale = near_scale if far_span == 0 else min(near_scale, (room - near_scale * near_span) / far_span)
     origin = far_scale * far_span  # the first unit's coordinate is 0
     coordinates = tuple(
-        origin + near_scale * (u - boundary) if u >= boundary else origin - far_scale * (boundary - u) for u in units
+        math.floor(origin + near_scale * (u - boundary) if u >= boundary else origin - far_scale * (boundary - u))
+        for u in units
     )
-    return TwoUnitScales(coordinates, near_scale, far_scale)
+    return TwoUnitScales(coordinates, round(near_scale, 3), round(far_scale, 3))
 
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:

@@ -231,16 +231,43 @@ def test_two_unit_scales_keep_g_near_the_end_and_fit_the_older_units_into_the_re
     assert Method.parse("hirope-w6144-near16384", None, None) == Method(
         "hirope-w6144-near16384", "hirope", 6144, None, DEFAULT_UNIT_SCALE, fit_unit_scale=True, near_tokens=16384
     )
-    for wrong in ("hirope-near", "hirope-near0", "hirope-nearx"):
+    for wrong in ("hirope-near", "hirope-near0", "hirope-nearx", "hirope-old25", "hirope-near64-old0"):
         with pytest.raises(ValueError, match="unknown method"):
             Method.parse(wrong, 512, None)
+
+
+def test_older_share_splits_the_far_positions_with_real_valued_scales() -> None:
+    units = (0, 0, 1, 1, 2, 2, 3, 3, 3, 4)
+    # 25% of N - W = 32 for the older span of 3, 75% (24) for the near span of 1: G = 24, G2 = 8 / 3; the
+    # coordinates 8 - (8 / 3) * (3 - u) round down to 0, 2, 5 for units 0-2, then 8 and 8 + 24.
+    shared = two_unit_scales(units, 4, window=32, train_length=64, cap=24, older_share=25)
+    assert (shared.near_scale, shared.far_scale) == (24, 2.667)
+    assert shared.coordinates == (0, 0, 2, 2, 5, 5, 8, 8, 8, 32)
+    capped = two_unit_scales(units, 4, window=32, train_length=64, cap=4, older_share=25)  # G at its cap
+    assert (capped.near_scale, capped.far_scale) == (4, 4) and capped.coordinates == tuple(4 * u for u in units)
+    whole = two_unit_scales(units, 10, window=32, train_length=64, cap=24, older_share=25)  # no older units
+    assert whole.near_scale == whole.far_scale == 8 and whole.coordinates == tuple(8 * u for u in units)
+    assert Method.parse("hirope-w4096-s0-c8-near16384-old25", None, None) == Method(
+        "hirope-w4096-s0-c8-near16384-old25",
+        "hirope",
+        4096,
+        0.0,
+        DEFAULT_UNIT_SCALE,
+        fit_unit_scale=True,
+        chunk_tokens=8,
+        near_tokens=16384,
+        older_share=25,
+    )
 
 
 def test_near_runs_with_its_two_scales_and_equals_gfit_when_all_units_are_near(
     tiny: LoadedModel, tmp_path: Path
 ) -> None:
     methods = run_on_1200_tokens(
-        tiny, tmp_path, ["hirope-w32-gfit", "hirope-w32-near256", "hirope-w32-g32-near64"], samples=2
+        tiny,
+        tmp_path,
+        ["hirope-w32-gfit", "hirope-w32-near256", "hirope-w32-g32-near64", "hirope-w32-g32-near64-old10"],
+        samples=2,
     )
     tokenize = lambda text: list(tiny.tokenizer.encode(text, add_special_tokens=False))  # noqa: E731
     expected = [
@@ -255,6 +282,13 @@ def test_near_runs_with_its_two_scales_and_equals_gfit_when_all_units_are_near(
     assert ppl["hirope-w32-near256"] == pytest.approx(ppl["hirope-w32-gfit"], rel=1e-4)
     assert methods["hirope-w32-near256"]["by_length"]["256"]["far_unit_scales"] == [24, 16]  # = G: no older units
     assert ppl["hirope-w32-g32-near64"] != ppl["hirope-w32-gfit"]
+    shared = methods["hirope-w32-g32-near64-old10"]["by_length"]["256"]
+    expected_shared = [
+        two_unit_scales(group_sequence(group, tokenize, 1200).window(1200, 256)[1].unit, 64, 32, 64, 32, 10)
+        for group in GROUPS[:2]
+    ]
+    assert shared["far_unit_scales"] == [e.far_scale for e in expected_shared]
+    assert ppl["hirope-w32-g32-near64-old10"] != ppl["hirope-w32-g32-near64"]
 
 
 def test_the_file_option_parses_to_three_levels() -> None:

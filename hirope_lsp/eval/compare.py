@@ -1,0 +1,216 @@
+"""`hirope-lsp eval compare`: a paired comparison of two methods across result files.
+
+    hirope-lsp eval compare --a truncate --b hirope-w4096-s0-c8-gfit --length 32768 FILE.json ...
+    hirope-lsp eval compare --a flat:1 --b hirope:2 --a-files FILE.json ... --b-files OTHER.json ...
+
+The claims of docs/RESULTS.md pool runs made at different times (groups 0-2, then held-out groups, then
+PyPI), so no single result file holds them. This reads any number of ppl.json or complete.json files
+(not a mix), collects every sample of method A and of method B, pairs them by what was scored (ppl: the
+sequence's name; complete: repository, file and line) and prints one row per pair, then the mean change,
+its standard deviation, the paired t statistic and how many pairs moved each way.
+
+- ppl: A and B are method names (`--methods`), each optionally at its own bucket length as NAME@LENGTH
+  (`--length` for the rest); the change is B's perplexity of the scored tokens relative to A's, in
+  percent (lower is better). Truncation scores the same tokens at every length beyond the training
+  window, so `truncate@16384` pairs with a 32k run.
+- complete: A and B are budgets (`--budgets`, e.g. flat:1, hirope:2); the change is B's edit similarity
+  minus A's (higher is better), and the exact matches of each.
+
+Files after `--a-files` / `--b-files` are read for that side only (the same budget name may mean two rules
+in two runs); the positional files serve a side that has none. A sample that two files of one side
+give different values for is an error: name the files that hold the run meant.
+Reads JSON only; imports no torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One sample of one method: what it scored (the pairing key) and its value there."""
+
+    key: Key
+    value: float  # ppl: perplexity of the scored tokens; complete: edit similarity
+    exact: bool | None = None  # complete only
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    kind: str  # "ppl" or "complete"
+    a: str
+    b: str
+    pairs: list[tuple[Scored, Scored]]
+
+    def changes(self) -> list[float]:
+        """Per pair: ppl, B relative to A in percent; complete, B's similarity minus A's."""
+        if self.kind == "ppl":
+            return [100.0 * (b.value / a.value - 1.0) for a, b in self.pairs]
+        return [b.value - a.value for a, b in self.pairs]
+
+    def summary(self) -> dict[str, Any]:
+        changes = self.changes()
+        count = len(changes)
+        mean = sum(changes) / count
+        sd = math.sqrt(sum((c - mean) ** 2 for c in changes) / (count - 1)) if count > 1 else 0.0
+        t = mean / (sd / math.sqrt(count)) if count > 1 and sd > 0 else None
+        better = sum(1 for c in changes if (c < 0 if self.kind == "ppl" else c > 0))
+        worse = sum(1 for c in changes if (c > 0 if self.kind == "ppl" else c < 0))
+        result: dict[str, Any] = {
+            "pairs": count,
+            "mean_change": mean,
+            "sd": sd,
+            "t": t,
+            "better": better,
+            "worse": worse,
+            "same": count - better - worse,
+            "mean_a": sum(a.value for a, _ in self.pairs) / count,
+            "mean_b": sum(b.value for _, b in self.pairs) / count,
+        }
+        if self.kind == "complete":
+            result["exact_a"] = sum(1 for a, _ in self.pairs if a.exact)
+            result["exact_b"] = sum(1 for _, b in self.pairs if b.exact)
+        return result
+
+
+def method_at(spec: str, length: int | None) -> tuple[str, int | None]:
+    """NAME@LENGTH, or NAME at the default length."""
+    name, at, given = spec.partition("@")
+    if not at:
+        return name, length
+    if not given.isdigit() or int(given) <= 0:
+        raise ValueError(f"{spec!r}: the length after '@' must be a count of tokens")
+    return name, int(given)
+
+
+def ppl_samples(data: dict[str, Any], source: str, name: str, length: int | None) -> list[Scored]:
+    """The method's per-sequence perplexities of the last scored tokens at `length` (or at the file's only
+    length), keyed by the sequence's name."""
+    method = data.get("methods", {}).get(name)
+    if method is None:
+        return []
+    by_length = method["by_length"]
+    if length is None:
+        if len(by_length) != 1:
+            raise ValueError(f"{source} has {name} at {len(by_length)} lengths: pass --length or {name}@LENGTH")
+        (row,) = by_length.values()
+    else:
+        row = by_length.get(str(length))
+        if row is None:
+            return []
+    names = [sequence["name"] for sequence in data["sequences"]]
+    values = row["per_sample_last_ppl"]
+    return [Scored((sequence,), float(value), source=source) for sequence, value in zip(names, values, strict=True)]
+
+
+def complete_samples(data: dict[str, Any], source: str, budget: str) -> list[Scored]:
+    """The budget's cursors, keyed by repository, file and line."""
+    return [
+        Scored(
+            (sample["repository"], sample["file"], str(sample["line"])),
+            float(sample["similarity"]),
+            exact=bool(sample["exact"]),
+            source=source,
+        )
+        for sample in data["samples"]
+        if sample["budget"] == budget
+    ]
+
+
+def collect(files: Iterable[tuple[str, dict[str, Any]]], kind: str, spec: str, length: int | None) -> dict[Key, Scored]:
+    """Every sample of one method across the files; the same key with two values is an error."""
+    name, at = method_at(spec, length) if kind == "ppl" else (spec, None)
+    found: dict[Key, Scored] = {}
+    for source, data in files:
+        samples = ppl_samples(data, source, name, at) if kind == "ppl" else complete_samples(data, source, name)
+        for sample in samples:
+            seen = found.get(sample.key)
+            if seen is not None and not math.isclose(seen.value, sample.value, rel_tol=1e-9):
+                raise ValueError(
+                    f"{spec} at {'/'.join(sample.key)}: {seen.value:.6g} in {seen.source} but "
+                    f"{sample.value:.6g} in {sample.source}; pass the files of one run"
+                )
+            found.setdefault(sample.key, sample)
+    return found
+
+
+def load(paths: Iterable[Path]) -> list[tuple[str, dict[str, Any]]]:
+    files: list[tuple[str, dict[str, Any]]] = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: not a readable result file ({error})") from None
+        if not isinstance(data, dict) or data.get("eval") not in ("ppl", "complete"):
+            raise ValueError(f"{path}: not the JSON of `eval ppl` or `eval complete`")
+        files.append((str(path), data))
+    return files
+
+
+def compare(
+    paths: list[Path],
+    a: str,
+    b: str,
+    length: int | None = None,
+    a_paths: list[Path] | None = None,
+    b_paths: list[Path] | None = None,
+) -> Comparison:
+    """Pair A's and B's samples across the result files (all ppl.json or all complete.json); A reads
+    `a_paths` if given, else `paths`, and B likewise."""
+    a_files, b_files = load(a_paths or paths), load(b_paths or paths)
+    if not a_files or not b_files:
+        raise ValueError("no result files: pass FILE.json ..., or --a-files and --b-files")
+    kinds = {data["eval"] for _, data in a_files + b_files}
+    if len(kinds) != 1:
+        raise ValueError("pass result files of one evaluation: ppl.json or complete.json, not both")
+    (kind,) = kinds
+    first, second = collect(a_files, kind, a, length), collect(b_files, kind, b, length)
+    pairs = [(first[key], second[key]) for key in sorted(first.keys() & second.keys())]
+    if not pairs:
+        raise ValueError(f"no sample scored by both {a} ({len(first)} samples) and {b} ({len(second)})")
+    return Comparison(kind, a, b, pairs)
+
+
+def table(comparison: Comparison) -> list[str]:
+    ppl = comparison.kind == "ppl"
+    unit = "%" if ppl else ""  # the change's
+    rows = [f"{'sample':<40} {comparison.a:>24} {comparison.b:>24} {'change':>9}"]
+    for (a, b), change in zip(comparison.pairs, comparison.changes(), strict=True):
+        shown = f"{change:+.2f}%" if ppl else f"{change:+.3f}"
+        rows.append(f"{'/'.join(a.key):<40.40} {a.value:>24.4f} {b.value:>24.4f} {shown:>9}")
+    s = comparison.summary()
+    t = "n/a" if s["t"] is None else f"{s['t']:+.2f}"
+    better = "lower" if ppl else "higher"
+    rows.append(
+        f"{s['pairs']} pairs: mean {s['mean_a']:.4f} -> {s['mean_b']:.4f}; change {s['mean_change']:+.3f}{unit} "
+        f"(sd {s['sd']:.3f}{unit}, paired t = {t} with {s['pairs'] - 1} degrees of freedom); "
+        f"B {better} on {s['better']}, {'higher' if ppl else 'lower'} on {s['worse']}, equal on {s['same']}"
+    )
+    if not ppl:
+        rows.append(f"exact matches: {comparison.a} {s['exact_a']}, {comparison.b} {s['exact_b']}")
+    return rows
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="*", type=Path, help="ppl.json or complete.json files of `hirope-lsp eval`")
+    parser.add_argument(
+        "--a", required=True, metavar="NAME", help="the baseline: a ppl method (NAME or NAME@LENGTH) or a budget"
+    )
+    parser.add_argument("--b", required=True, metavar="NAME", help="the candidate, as --a")
+    parser.add_argument("--length", type=int, default=None, help="ppl: the bucket length of NAMEs without @")
+    parser.add_argument("--a-files", nargs="+", type=Path, default=[], help="files for A alone (not the positional)")
+    parser.add_argument("--b-files", nargs="+", type=Path, default=[], help="files for B alone (not the positional)")
+
+
+def run(args: argparse.Namespace) -> list[str]:
+    return table(compare(args.files, args.a, args.b, args.length, args.a_files, args.b_files))
