@@ -64,8 +64,9 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
         nargs="+",
         default=PPL_METHODS,
         help="of " + " ".join(PPL_METHODS) + ", or hirope-OPTIONS: wN window, sR split, gG unit scale, "
-        "gfit (G per sequence, at most gG or 24), logn, nofar, local, file (a file level, F per sequence); "
-        "e.g. hirope-w4096-g64, hirope-w6144-gfit-file",
+        "gfit (G per sequence, at most gG or 24), logn, nofar, local, file (a file level, F per sequence), "
+        "cN (units of N tokens), nearL (the last L tokens' units at G, older ones at G2), oldP (with nearL: P%% "
+        "of the far positions for the older units); e.g. hirope-w4096-g64, hirope-w4096-s0-c8-near16384-old25",
     )
     ppl.add_argument(
         "--variants", action="store_true", help="also hirope-w128 hirope-w512 hirope-w2048 hirope-s0.50 hirope-s0.75"
