@@ -299,7 +299,10 @@ def test_the_file_option_parses_to_three_levels() -> None:
     assert Method.parse("hirope-w32-g4-file-local", None, None).local_fast
     assert not Method.parse("hirope-w6144-gfit", None, None).file_level
     for wrong in ("hirope-files", "hirope-w6144-filex", "file"):
-        with pytest.raises(ValueError, match=r"unknown method.*local, file, cN chunk units, nearL two unit scales\)"):
+        with pytest.raises(
+            ValueError,
+            match=r"unknown method.*local, file, cN chunk units, nearL two unit scales, oldP their shares with nearL\)",
+        ):
             Method.parse(wrong, 512, None)
 
 
