@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from hirope_lsp.config import unit_tokens_option
-from hirope_lsp.eval.compare import add_arguments as add_compare_arguments
+from hirope_lsp.eval import compare
 from hirope_lsp.hirope.split import DEFAULT_UNIT_TOKENS
 
 PPL_METHODS = ["flat", "truncate", "hirope", "dynamic", "yarn"]
@@ -96,7 +96,7 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     symbols.add_argument("--max-tokens", type=int, default=96, help="tokens of the answer")
 
     text = "Pair two methods' samples across ppl.json or complete.json files (hirope_lsp/eval/compare.py)."
-    add_compare_arguments(evals.add_parser("compare", parents=parents, help=text, description=text))
+    compare.add_arguments(evals.add_parser("compare", parents=parents, help=text, description=text))
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -128,8 +128,6 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from hirope_lsp.eval import compare
-
     try:
         rows = compare.run(args)
     except ValueError as error:

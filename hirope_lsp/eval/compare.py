@@ -132,7 +132,10 @@ def collect(files: Iterable[tuple[str, dict[str, Any]]], kind: str, spec: str, l
     name, at = method_at(spec, length) if kind == "ppl" else (spec, None)
     found: dict[Key, Scored] = {}
     for source, data in files:
-        samples = ppl_samples(data, source, name, at) if kind == "ppl" else complete_samples(data, source, name)
+        try:
+            samples = ppl_samples(data, source, name, at) if kind == "ppl" else complete_samples(data, source, name)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"{source}: not the layout of `eval {kind}` results (at {error!r})") from None
         for sample in samples:
             seen = found.get(sample.key)
             if seen is not None and not math.isclose(seen.value, sample.value, rel_tol=1e-9):

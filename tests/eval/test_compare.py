@@ -96,6 +96,10 @@ def test_the_command_prints_the_pairs_and_fails_in_one_line(tmp_path: Path, caps
     assert main(["eval", "compare", "--a", "truncate", "--b", "hirope", str(garbage)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("hirope-lsp: error:") and "not a readable result file" in err and "\n" not in err
+    hollow = tmp_path / "hollow.json"
+    hollow.write_text(json.dumps({"eval": "ppl", "methods": {"truncate": {"by_length": {"32": {}}}}}), encoding="utf-8")
+    assert main(["eval", "compare", "--a", "truncate", "--b", "hirope", str(hollow)]) == 1
+    assert "not the layout of `eval ppl` results" in capsys.readouterr().err
     missing = str(tmp_path / "missing.json")
     assert main(["eval", "compare", "--a", "truncate", "--b", "hirope", str(path), "--a-files", missing]) == 1
     assert "No such file" in capsys.readouterr().err
