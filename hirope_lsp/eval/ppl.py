@@ -75,7 +75,13 @@ from hirope_lsp.eval.metrics import perplexity
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, tokens_label, write_json
 from hirope_lsp.hirope.attention import HiropeState
 from hirope_lsp.hirope.positions import Positions
-from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, HiropeGeometry, fitted_file_scale, fitted_unit_scale
+from hirope_lsp.hirope.split import (
+    DEFAULT_UNIT_SCALE,
+    HiropeGeometry,
+    TwoScales,
+    fitted_file_scale,
+    fitted_unit_scale,
+)
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import RopeFacts, enable_hirope
 from hirope_lsp.model.scaling import ScalingKind, scaled_rope
@@ -433,24 +439,17 @@ def two_unit_scales(
     if not units:
         return TwoUnitScales((), cap, cap)
     boundary = units[max(0, len(units) - near_tokens)]  # the unit of the first near token
-    near_span, far_span = units[-1] - boundary, boundary - units[0]
-    near_scale: float
-    far_scale: float
+    room = max(0, train_length - window)
+    scales: TwoScales
     if older_share is None:
+        near_span, far_span = units[-1] - boundary, boundary - units[0]
         near_scale = fitted_unit_scale(near_span, window, train_length, cap)
-        room = train_length - window - near_scale * near_span
-        far_scale = near_scale if far_span == 0 else max(1, min(near_scale, room // far_span))
-    else:
-        room = max(0, train_length - window)
-        near_room = room if far_span == 0 else room * (100 - older_share) / 100
-        near_scale = cap if near_span == 0 else min(cap, near_room / near_span)
-        far_scale = near_scale if far_span == 0 else min(near_scale, (room - near_scale * near_span) / far_span)
-    origin = far_scale * far_span  # the first unit's coordinate is 0
-    coordinates = tuple(
-        math.floor(origin + near_scale * (u - boundary) if u >= boundary else origin - far_scale * (boundary - u))
-        for u in units
-    )
-    return TwoUnitScales(coordinates, round(near_scale, 3), round(far_scale, 3))
+        far_left = train_length - window - near_scale * near_span
+        far_scale = near_scale if far_span == 0 else max(1, min(near_scale, far_left // far_span))
+        scales = TwoScales(units[0], boundary, near_scale, far_scale)
+    else:  # the engine's rule beyond two training windows (Engine.two_scales_for)
+        scales = TwoScales.fitted(units[0], boundary, units[-1], room, cap, older_share)
+    return TwoUnitScales(scales.coordinates(units), round(scales.near, 3), round(scales.far, 3))
 
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:

@@ -10,7 +10,9 @@ tokens when its wavelength 2*pi*base^(2k/d) <= L_train, i.e. 2k/d <= log_base(L_
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -37,6 +39,12 @@ DEFAULT_UNIT_TOKENS = 8
 TOKEN_UNITS_WINDOW_RATIO = 0.5
 DEFAULT_WINDOW_RATIO = 0.75
 DEFAULT_UNIT_SCALE = 24
+# Beyond TWO_SCALE_WINDOWS training windows one G no longer serves: at 32k tokens it is 1 for every far pair,
+# and the same rule did better given only the last 16k (section 1c). There the engine gives the units of the
+# last TWO_SCALE_WINDOWS * N tokens a finer scale than the older ones, which get OLDER_PERCENT of the far
+# positions N - W (`TwoScales`; section 1c, 2026-12-03: at 32k -0.82% against one scale over nine groups).
+TWO_SCALE_WINDOWS = 2
+OLDER_PERCENT = 25
 
 
 def default_window(train_length: int, ratio: float = DEFAULT_WINDOW_RATIO) -> int:
@@ -59,6 +67,46 @@ def fitted_file_scale(file_span: int, window: int, train_length: int, cap: int) 
     rule for the file level (file_span = f_last - f_first of a prompt), so the farthest pair's file bands see
     at most the training window's last position. One file (span 0) leaves F = cap."""
     return _fitted_scale("file_span", file_span, window, train_length, cap)
+
+
+@dataclass(frozen=True)
+class TwoScales:
+    """A far rule with two unit scales, as a map from units to coordinates that the attention then reads as
+    units at G = 1 (a far pair sees W - 1 + c(u_i) - c(u_j)): units from `boundary` on step by `near`, the
+    ones before it by `far` <= `near`, coordinates rounded down, the first unit at 0. Real-valued scales are
+    what let the older units share few positions (G2 = 0.5 at 32k), where an integer G2 has no room."""
+
+    first: int
+    boundary: int
+    near: float
+    far: float
+
+    @classmethod
+    def fitted(cls, first: int, boundary: int, last: int, room: int, cap: int, older_percent: int) -> TwoScales:
+        """Scales for units first..last with the near ones from `boundary`: the older units get
+        `older_percent`% of the `room` (N - W far positions) and the near ones the rest, G = min(cap, near
+        room / near span), G2 = min(G, what is left / older span); so G * (near span) + G2 * (older span) <=
+        room and the farthest pair stays within the training window."""
+        if not first <= boundary <= last or room < 0 or cap < 1 or not 0 <= older_percent <= 100:
+            raise ValueError(
+                f"need first <= boundary <= last, room >= 0, cap >= 1 and a percent; got {first}, {boundary}, "
+                f"{last}, {room}, {cap}, {older_percent}"
+            )
+        near_span, far_span = last - boundary, boundary - first
+        near_room = room if far_span == 0 else room * (100 - older_percent) / 100
+        near = cap if near_span == 0 else min(cap, near_room / near_span)
+        far = near if far_span == 0 else min(near, (room - near * near_span) / far_span)
+        return cls(first, boundary, near, far)
+
+    def coordinates(self, units: Iterable[int]) -> tuple[int, ...]:
+        """Each unit's coordinate, rounded down (a running maximum keeps float rounding from ever making
+        them decrease)."""
+        origin, boundary = self.far * (self.boundary - self.first), self.boundary
+        raw = (
+            math.floor(origin + self.near * (u - boundary) if u >= boundary else origin - self.far * (boundary - u))
+            for u in units
+        )
+        return tuple(itertools.accumulate(raw, max))
 
 
 def _fitted_scale(name: str, span: int, window: int, train_length: int, cap: int) -> int:

@@ -31,8 +31,11 @@ from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import (
     DEFAULT_UNIT_SCALE,
     DEFAULT_UNIT_TOKENS,
+    OLDER_PERCENT,
     TOKEN_UNITS_WINDOW_RATIO,
+    TWO_SCALE_WINDOWS,
     HiropeGeometry,
+    TwoScales,
     default_window,
     fitted_unit_scale,
 )
@@ -82,7 +85,8 @@ class RopeSettings:
     # What a unit is to the far rule. N: N consecutive tokens, whatever the syntax, so that far pairs see
     # W - 1 + G * (t_i // N - t_j // N) (`Engine.far_positions`; docs/RESULTS.md section 1c). None: the
     # prompt's own units (the outline's, from the prompt builder; section 1b). Doubled for a prompt too long
-    # for them at G = 1 (`Engine.unit_tokens_for`).
+    # for them at G = 1 (`Engine.unit_tokens_for`); beyond two training windows, two scales
+    # (`Engine.two_scales_for`).
     unit_tokens: int | None = DEFAULT_UNIT_TOKENS
 
 
@@ -149,27 +153,61 @@ class Engine:
 
     def unit_tokens_for(self, length: int) -> int | None:
         """Tokens per far unit for a `length`-token prompt (None: the outline's units): `unit_tokens`, doubled
-        until the farthest pair fits the training window at G = 1, (length - 1) // size <= N - W. Without the
-        doubling a prompt longer than size * (N - W) tokens (32,768 with N = 8192, W = 4096 and units of 8)
-        would send its farthest pairs past N, where the model was never trained. It depends on the length
-        alone, in powers of two so that a growing prompt changes it rarely; a change recomputes the far keys
-        (a slot compares units before reusing them)."""
+        until the farthest pair fits the training window at G = 1, (length - 1) // size <= N - W, counting at
+        most the near tokens of the two-scale rule (`two_scales_for`), which fits the older ones itself.
+        With the default window no prompt needs the doubling; a window close to N does. It depends on the
+        length alone, in powers of two so that a growing prompt changes it rarely; a change recomputes the
+        far keys (a slot compares units before reusing them)."""
         size = self.rope.unit_tokens
         room = self.train_length - self.geometry.window
         if size is None or room < 1:
             return size
-        while (length - 1) // size > room:
+        counted = min(length, self.near_tokens)
+        while (counted - 1) // size > room:
             size *= 2
         return size
+
+    @property
+    def near_tokens(self) -> int:
+        """Beyond this many tokens a prompt gets two unit scales (`two_scales_for`)."""
+        return TWO_SCALE_WINDOWS * self.train_length
+
+    def two_scales_for(self, length: int) -> TwoScales | None:
+        """The far rule of a `length`-token prompt beyond `near_tokens` (2N) with units of tokens: the units of
+        its last 2N tokens step by G, the older ones by G2 <= G, the older getting OLDER_PERCENT of the far
+        positions N - W (hirope/split.py `TwoScales`). One G for every far pair would be 1 at 32k with this
+        model, and the last 16k lose more to that coarser spacing than the older 16k add (docs/RESULTS.md
+        section 1c: two scales -0.82% against one at 32k over nine groups). None for shorter prompts and for
+        the outline's units.
+
+        The boundary and the scales are those of the next multiple of N / 4 tokens at or above the length, so
+        that a growing prompt keeps its far keys until it passes one (as the unit size does at a doubling);
+        at a multiple, 32k included, the rule is `eval ppl`'s `nearL-oldP` exactly."""
+        size = self.unit_tokens_for(length)
+        if size is None or length <= self.near_tokens:
+            return None
+        step = max(1, self.train_length // 4)
+        ceiling = -(-length // step) * step
+        room = max(0, self.train_length - self.geometry.window)
+        boundary, last = (ceiling - self.near_tokens) // size, (ceiling - 1) // size
+        return TwoScales.fitted(0, boundary, last, room, self.geometry.unit_scale, OLDER_PERCENT)
 
     def far_positions(self, positions: Positions, generated: int = 0) -> Positions:
         """The units the far rule sees for a prompt and `generated` tokens after it: the prompt's own (the
         generated tokens stay in the cursor's unit), or with `unit_tokens`, units of `unit_tokens_for(prompt
         length)` consecutive tokens, u = t // size: they depend on t alone, so a cached prefix keeps its units
-        as the prompt grows (until the size doubles)."""
+        as the prompt grows (until the size doubles). Beyond `near_tokens` they are the two-scale rule's
+        coordinates of those units (`two_scales_for`, read at G = 1), which a growing prompt keeps until its
+        length passes a multiple of N / 4."""
         size = self.unit_tokens_for(len(positions))
         extended = positions.extend(generated) if generated else positions
-        return extended if size is None else extended.chunked(size)
+        if size is None:
+            return extended
+        scales = self.two_scales_for(len(positions))
+        if scales is None:
+            return extended.chunked(size)
+        coordinates = scales.coordinates(range((len(extended) - 1) // size + 1))
+        return Positions(tuple(coordinates[t // size] for t in range(len(extended))), extended.file)
 
     def geometry_for(self, positions: Positions) -> HiropeGeometry:
         """The far rule for a prompt: the engine's, with the largest unit scale G up to the setting such that
@@ -177,9 +215,12 @@ class Engine:
         farthest pairs of a long prompt beyond the trained range; at 32k tokens of the stdlib's email package
         with the outline's units fitting it (G = 14) gave perplexity 6.27 against 6.77 for G = 24
         (docs/RESULTS.md, section 1b). Without a window setting, a prompt within the training window gets
-        W = N: the stock model, which is what the model was trained for."""
+        W = N: the stock model, which is what the model was trained for. Beyond `near_tokens` with units of
+        tokens G is 1: `far_positions` are then the two-scale rule's coordinates, which carry the scales."""
         if self.rope.window is None and len(positions) <= self.train_length:
             return replace(self.geometry, window=self.train_length)
+        if self.two_scales_for(len(positions)) is not None:
+            return replace(self.geometry, unit_scale=1)
         size = self.unit_tokens_for(len(positions))  # units of tokens: the span follows from the length
         units = positions.unit
         span = (len(units) - 1) // size if size is not None and units else (units[-1] - units[0] if units else 0)

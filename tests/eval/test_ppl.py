@@ -14,8 +14,10 @@ from hirope_lsp.eval.corpus import GROUPS, group_sequence
 from hirope_lsp.eval.ppl import Method, run, table, target_scores, two_unit_scales
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import DEFAULT_UNIT_SCALE, fitted_file_scale
+from hirope_lsp.model.engine import Engine
 from hirope_lsp.model.loader import LoadedModel
 from tests.eval.args import eval_args
+from tests.model.tiny import tiny_loaded
 
 
 def run_on_1200_tokens(tiny: LoadedModel, tmp_path: Path, methods: list[str], samples: int = 1) -> dict[str, Any]:
@@ -337,3 +339,13 @@ def test_file_level_fits_the_file_scale_per_sequence_and_records_it(tiny: Loaded
     assert methods["flat"]["by_length"]["1200"]["file_scales"] is None
     ppl = {name: method["by_length"]["1200"]["per_sample_last_ppl"] for name, method in methods.items()}
     assert all(a != b for a, b in zip(ppl["hirope-w32-g4-file"], ppl["hirope-w32-g4"], strict=True))
+
+
+def test_the_engine_beyond_two_training_windows_is_near_2n_old25_at_multiples_of_a_quarter_window() -> None:
+    """What `eval ppl` measures as hirope-w32-s0-c8-near128-old25 is the engine's default rule for a tiny model
+    (N = 64: W = 32, units of 8 tokens) at lengths that are multiples of N / 4, 32k for the default model."""
+    engine = Engine(tiny_loaded())
+    for length in (144, 256, 400):
+        units = Positions.flat(length).chunked(8).unit
+        measured = two_unit_scales(units, 128, window=32, train_length=64, cap=DEFAULT_UNIT_SCALE, older_share=25)
+        assert engine.far_positions(Positions.flat(length)).unit == measured.coordinates

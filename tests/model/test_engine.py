@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from hirope_lsp.hirope.positions import Positions
-from hirope_lsp.hirope.split import DEFAULT_UNIT_TOKENS
+from hirope_lsp.hirope.split import DEFAULT_UNIT_TOKENS, fitted_unit_scale
 from hirope_lsp.model import engine as engine_module
 from hirope_lsp.model.engine import Completion, Engine, RopeSettings
 from hirope_lsp.model.healing import TokenHealer
@@ -188,13 +188,14 @@ def test_token_units_replace_the_outline_and_fit_g_to_their_span(loaded: LoadedM
 
 
 def test_token_units_double_so_that_no_far_pair_passes_the_training_window(loaded: LoadedModel) -> None:
-    rope = RopeSettings(window=8, split=0.0, unit_tokens=4)  # N = 64: room for 56 unit steps at G = 1
+    rope = RopeSettings(window=48, split=0.0, unit_tokens=4)  # N = 64: room for 16 unit steps at G = 1
     engine = Engine(loaded, rope, decode_dtype=None)
-    assert [engine.unit_tokens_for(n) for n in (1, 228, 229, 456, 457, 1000)] == [4, 4, 8, 8, 16, 32]
+    # Beyond 2N = 128 tokens two scales fit the older units, so only the last 128 tokens count.
+    assert [engine.unit_tokens_for(n) for n in (1, 68, 69, 128, 1000)] == [4, 4, 8, 8, 8]
     assert Engine(loaded, RopeSettings(window=8, unit_tokens=None)).unit_tokens_for(1000) is None
-    ids, positions = encode(loaded, UNITS * 3)
-    long_ids, long_positions = encode(loaded, UNITS * 4)
-    assert len(ids) <= 228 < len(long_ids)
+    ids, positions = encode(loaded, UNITS)
+    long_ids, long_positions = encode(loaded, UNITS * 2)
+    assert len(ids) <= 68 < len(long_ids) <= 128
     assert engine.far_positions(long_positions) == Positions(tuple(t // 8 for t in range(len(long_ids))))
     geometry = engine.geometry_for(long_positions)
     assert geometry.window - 1 + geometry.unit_scale * ((len(long_ids) - 1) // 8) <= 63
@@ -204,6 +205,52 @@ def test_token_units_double_so_that_no_far_pair_passes_the_training_window(loade
     warm = run(engine, long_ids, long_positions)
     assert warm[0].reused_tokens <= 4
     assert_same_run(warm, run(Engine(loaded, rope, decode_dtype=None), long_ids, long_positions))
+
+
+def test_beyond_two_training_windows_the_last_two_keep_a_finer_scale_than_the_older_tokens(
+    loaded: LoadedModel,
+) -> None:
+    engine = Engine(loaded)  # N = 64, W = 32, units of 8: one G up to 128 tokens, two scales beyond
+    assert engine.two_scales_for(128) is None and engine.two_scales_for(129) is not None
+    positions = Positions.flat(256)
+    # 256 tokens, units 0..31, the last 128 tokens from unit 16: 75% of N - W = 32 for their span of 15
+    # (G = 1.6), the rest, 8, for the older span of 16 (G2 = 0.5); rounded down. The farthest pair sees
+    # W - 1 + 32 = 63, the training window's last position.
+    coordinates = [u // 2 for u in range(16)] + [8 + 16 * k // 10 for k in range(16)]
+    assert engine.far_positions(positions).unit == tuple(coordinates[t // 8] for t in range(256))
+    assert engine.geometry_for(positions).unit_scale == 1  # the coordinates carry the scales
+    assert engine.geometry_for(positions).window == 32
+    for length in range(129, 700):  # at every length the farthest pair stays within the window
+        units = engine.far_positions(Positions.flat(length)).unit
+        assert units[0] == 0 and units[-1] <= 64 - 32
+    # One scale at 256 tokens would be G = 1 for every far pair: the near units are spaced finer than that.
+    assert fitted_unit_scale(255 // 8, 32, 64) == 1
+
+
+def test_two_scales_keep_the_far_keys_of_a_prompt_that_grows_within_a_step(loaded: LoadedModel) -> None:
+    """The boundary and scales are those of the next multiple of N / 4 = 16 tokens: growing from 226 to 232
+    tokens keeps them, so the warm run reuses the whole prefix; from 208 to 232 they change, and the warm
+    run keeps only the tokens whose coordinates did not move. Both warm runs equal cold ones."""
+    ids, positions = encode(loaded, UNITS * 4)
+    assert len(ids) == 232
+    short_ids, short_positions = ids[:226], positions[:226]
+    shorter_ids, shorter_positions = ids[:208], positions[:208]
+    engine = Engine(loaded, decode_dtype=None)
+    long_units = engine.far_positions(positions).unit
+    assert engine.far_positions(short_positions).unit == long_units[:226]
+    assert engine.far_positions(shorter_positions).unit != long_units[:208]
+    run(engine, short_ids, short_positions)
+    warm = run(engine, ids, positions)
+    assert warm[0].reused_tokens == engine.full_precision_end(226)
+    cold = run(Engine(loaded, decode_dtype=None), ids, positions)
+    assert_same_run(warm, cold)
+    engine.reset()
+    run(engine, shorter_ids, shorter_positions)
+    warm = run(engine, ids, positions)
+    shorter_units = engine.far_positions(shorter_positions).unit
+    moved = next(t for t, (a, b) in enumerate(zip(shorter_units, long_units[:208], strict=True)) if a != b)
+    assert warm[0].reused_tokens <= moved < 200
+    assert_same_run(warm, cold)
 
 
 def test_by_default_a_prompt_within_the_training_window_runs_the_stock_model(loaded: LoadedModel) -> None:
