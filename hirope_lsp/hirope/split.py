@@ -43,7 +43,7 @@ DEFAULT_UNIT_SCALE = 24
 # Beyond TWO_SCALE_WINDOWS training windows one G no longer serves: at 32k tokens it is 1 for every far pair,
 # and the same rule did better given only the last 16k (section 1c). There the engine gives the units of the
 # last TWO_SCALE_WINDOWS * N tokens a finer scale than the older ones, which get OLDER_PERCENT of the far
-# positions N - W (`TwoScales`; section 1c, 2026-12-03: at 32k -0.82% against one scale over nine groups).
+# positions N - W (`TwoScales`; section 1c, 2026-12-03: at 32k lower than one scale on 9 of 13 groups).
 TWO_SCALE_WINDOWS = 2
 OLDER_PERCENT = 25
 
