@@ -176,9 +176,9 @@ class Engine:
         """The far rule of a `length`-token prompt beyond `near_tokens` (2N) with units of tokens: the units of
         its last 2N tokens step by G, the older ones by G2 <= G, the older getting OLDER_PERCENT of the far
         positions N - W (hirope/split.py `TwoScales`). One G for every far pair would be 1 at 32k with this
-        model, and on most groups the last 16k lose more to that coarser spacing than the rest gains (docs/RESULTS.md
-        section 1c: at 32k two scales were lower than one on 9 of 13 groups, -0.59% on average). None for
-        shorter prompts and for the outline's units.
+        model, spacing the last 16k twice as coarsely as at 16k; at 32k two scales were lower than one on 9 of
+        13 groups, -0.59% on average (docs/RESULTS.md section 1c). None for shorter prompts and for the
+        outline's units.
 
         The boundary and the scales are those of the next multiple of N / 4 tokens at or above the length, so
         that a growing prompt keeps its far keys until it passes one (as the unit size does at a doubling);
