@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hirope_lsp.cli import _parser
-from hirope_lsp.eval.corpus import GROUPS, TokenSequence
+from hirope_lsp.eval.corpus import GROUPS, TokenSequence, group_files
 from hirope_lsp.hirope.positions import Positions
 
 
@@ -37,4 +39,15 @@ def test_a_bucket_is_the_tokens_ending_at_the_end_with_units_from_zero() -> None
     assert ids == [6, 7, 8, 9] and positions.unit == (0, 0, 1, 1)
     with pytest.raises(ValueError):
         sequence.window(10, 11)
-    assert len(GROUPS) == 8
+    assert len(GROUPS) == 14
+
+
+def test_group_files_leave_out_test_suites_at_any_depth(tmp_path: Path) -> None:
+    for relative in ("pkg/__init__.py", "pkg/core.py", "pkg/sub/x.py", "pkg/test/t.py", "pkg/sub/tests/t.py",
+                     "pkg/idle_test/t.py", "pkg/testing.py", "other/y.py"):  # fmt: skip
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("x = 1\n")
+    files = [path.relative_to(tmp_path).as_posix() for path in group_files(("pkg",), tmp_path)]
+    assert files == ["pkg/__init__.py", "pkg/core.py", "pkg/sub/x.py", "pkg/testing.py"]
+    with pytest.raises(FileNotFoundError, match="no package 'missing'"):
+        group_files(("missing",), tmp_path)
