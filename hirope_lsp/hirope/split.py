@@ -33,7 +33,7 @@ def split_band(ratio: float, half_dim: int) -> int:
 # The defaults of the far rule (docs/RESULTS.md). The engine's: prompts within the training window N run
 # the stock model; longer ones see units of 8 consecutive tokens on every band beyond a window of N / 2, G
 # fitted per prompt (section 1c: on the default model at 16k, 1.9% below truncation to N on the stdlib
-# groups the rule was chosen on, 0.8% below it over sixteen groups, within noise). With the outline's units
+# groups the rule was chosen on, 1.2% below it over twenty-six groups, p ~ 0.07). With the outline's units
 # the window is 3/4 of N and the split the critical-dimension rule (section 1b); `eval ppl`'s methods default
 # to that window.
 DEFAULT_UNIT_TOKENS = 8
