@@ -39,9 +39,9 @@ class Sdist:
 # Well-known pure-Python projects from eleven authors, each with its tests outside its package
 # directories or in a test directory that corpus.group_files leaves out (tornado/test), so the corpus reads
 # library code only, and at least 32k tokens of SmolLM2's tokenizer in them: measured 44.7k (attrs) to
-# 1.44M (pygments), at 3.1-4.0 bytes a token. Werkzeug, Flask and
-# docutils also qualified: the first two are more Pallets code beside click and jinja2, and docutils'
-# first files after its core are ~40 small translation tables.
+# 1.44M (pygments), at 3.1-4.0 bytes a token. Werkzeug, Flask and docutils also qualified: the first two
+# are more Pallets code beside click and jinja2, and docutils' first files after its core are ~40 small
+# translation tables.
 SDISTS: tuple[Sdist, ...] = (
     Sdist("requests", "2.32.3", "src", ("requests",), 188_462),
     Sdist("click", "8.1.8", "src", ("click",), 349_894),
