@@ -14,8 +14,11 @@ Scores on the first line of the completion against the removed text: exact match
 and edit similarity; also prefill + decode seconds and the prompt's length.
 
 A budget is MODE:MULTIPLE. flat:1 is the stock model within its training window, what the server gives
-a flat-RoPE model; hirope:1 the same prompt with HiRoPE attention; hirope:2 and hirope:4 fill 2 or 4
-windows with repository context (the server's default is 4). flat:2 is the stock model beyond its window.
+a flat-RoPE model; hirope:1 the same prompt through the HiRoPE engine (which runs the stock model on a
+prompt within the training window, unless --window sets a smaller window); hirope:2 and hirope:4 fill 2 or 4
+windows with repository context (the server grows its context to `prompt.contextMultiple` = 2 windows).
+flat:2 is the stock model beyond its window. A fraction is a smaller budget: flat:0.125 is 1,024 tokens on
+an 8k model, where the server's context settles on a 2-core CPU (docs/BENCHMARKS.md, bench_lsp).
 """
 
 from __future__ import annotations
