@@ -3,7 +3,7 @@
     hirope-lsp [--stdio | --tcp HOST:PORT] [--log-file PATH] [-v]   the language server (stdio by default)
     hirope-lsp complete FILE:LINE:COL [options]                     print one completion and exit
     hirope-lsp index [DIR]                                          index DIR and print what it holds
-    hirope-lsp eval ppl|complete|symbols [options]                  run an evaluation (JSON + PNG)
+    hirope-lsp eval ppl|complete|prompts|symbols [options]          run an evaluation (JSON + PNG)
     hirope-lsp eval compare --a A --b B FILE.json ...               pair two methods across result files
 
 `complete` indexes the repository around FILE (the git work tree it is in, else its directory) and
@@ -155,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval",
         parents=[common],
-        help="run an evaluation: ppl, complete or symbols (writes JSON and a PNG plot), or compare two",
+        help="run an evaluation: ppl, complete, prompts or symbols (writes JSON and a PNG plot), or compare two",
         description="Measure what HiRoPE does for the model; see docs/RESULTS.md.",
     )
     add_eval_commands(evaluate, [common])

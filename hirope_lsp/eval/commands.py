@@ -1,4 +1,4 @@
-"""`hirope-lsp eval ppl|complete|symbols|compare`: the arguments of every evaluation, and the dispatch.
+"""`hirope-lsp eval ppl|complete|prompts|symbols|compare`: the arguments of every evaluation, and the dispatch.
 
 Importing this module imports no torch: the CLI builds its parser from it on every start.
 
@@ -6,7 +6,8 @@ Every run takes a seed, a sample count, a model and a device, writes OUT/NAME.js
 and draws a progress bar on stderr when stderr is a terminal. The defaults are sized for a 2-core CPU
 (the three together took about 45 minutes there, docs/RESULTS.md); on a GPU pass `--device cuda` and
 larger `--lengths` / `--samples` (and `--modes flat truncate hirope` for symbols). `compare` loads no
-model: it pairs the samples of two methods across result files (compare.py).
+model: it pairs the samples of two methods across result files (compare.py). `prompts` loads the model for
+its tokenizer only and runs no forward pass (prompts.py).
 """
 
 from __future__ import annotations
@@ -75,19 +76,26 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     ppl.add_argument("--truncate-chunk", type=int, default=1024, help="scored tokens per truncated forward")
     ppl.add_argument("--sequence-tokens", type=int, default=32768, help="where every bucket ends")
 
+    cursors = argparse.ArgumentParser(add_help=False)  # the evals at complete.py's cursors
+    cursors.add_argument("--samples", type=int, default=2, help="cursors")
+    cursors.add_argument("--root", default=None, help="where the repositories are (default: the stdlib)")
+    cursors.add_argument("--repos", nargs="+", default=["email"], help="directories under --root, one repository each")
+    cursors.add_argument("--max-tokens", type=int, default=32, help="tokens to generate per line (off the budget)")
+    budgets_help = "MODE:MULTIPLE of the training window for the prompt (MODE flat or hirope; 0.25: a quarter)"
+
     complete = sub(
-        "complete", "Next-line completion at cursors in stdlib packages (hirope_lsp/eval/complete.py).", engine
+        "complete",
+        "Next-line completion at cursors in stdlib packages (hirope_lsp/eval/complete.py).",
+        engine,
+        cursors,
     )
-    complete.add_argument("--samples", type=int, default=2, help="cursors")
-    complete.add_argument("--root", default=None, help="where the repositories are (default: the stdlib)")
-    complete.add_argument("--repos", nargs="+", default=["email"], help="directories under --root, one repository each")
-    complete.add_argument(
-        "--budgets",
-        nargs="+",
-        default=["flat:1", "hirope:1", "hirope:2"],
-        help="MODE:MULTIPLE of the training window for the prompt (MODE flat or hirope)",
+    complete.add_argument("--budgets", nargs="+", default=["flat:1", "hirope:1", "hirope:2"], help=budgets_help)
+
+    text = "What the prompt holds of the removed line at complete's cursors, no model run (hirope_lsp/eval/prompts.py)."
+    prompts = sub("prompts", text, cursors)
+    prompts.add_argument(
+        "--budgets", nargs="+", default=["flat:0.0625", "flat:0.25", "flat:1", "hirope:2"], help=budgets_help
     )
-    complete.add_argument("--max-tokens", type=int, default=32, help="tokens to generate per line")
 
     symbols = sub("symbols", "List the functions and classes of a long context (hirope_lsp/eval/symbols.py).", engine)
     symbols.add_argument("--samples", type=int, default=1, help="contexts per length")
@@ -105,12 +113,12 @@ def run_eval(args: argparse.Namespace) -> int:
         return run_compare(args)
     import torch
 
-    from hirope_lsp.eval import complete, ppl, symbols
+    from hirope_lsp.eval import complete, ppl, prompts, symbols
     from hirope_lsp.eval.pypi import FetchError
     from hirope_lsp.model.loader import ModelLoadError, load_model
     from hirope_lsp.model.rope import UnsupportedModelError
 
-    modules: dict[str, Any] = {"ppl": ppl, "complete": complete, "symbols": symbols}
+    modules: dict[str, Any] = {"ppl": ppl, "complete": complete, "prompts": prompts, "symbols": symbols}
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     try:

@@ -11,7 +11,8 @@ the repository snapshot, with a budget of MULTIPLE training windows (less the to
 engine completes one line, greedily, cold (no cached prefix), as the server would.
 
 Scores on the first line of the completion against the removed text: exact match (whitespace-stripped)
-and edit similarity; also prefill + decode seconds and the prompt's length.
+and edit similarity; also prefill + decode seconds, the prompt's length, and the removed line's names with
+those of them the prompt holds (`eval prompts`, prompts.py, gives these alone, without running the model).
 
 A budget is MODE:MULTIPLE. flat:1 is the stock model within its training window, what the server gives
 a flat-RoPE model; hirope:1 the same prompt through the HiRoPE engine (which runs the stock model on a
@@ -27,19 +28,20 @@ import argparse
 import random
 import statistics
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from hirope_lsp.eval.corpus import stdlib_root
-from hirope_lsp.eval.metrics import edit_similarity, exact_match
+from hirope_lsp.eval.metrics import code_names, edit_similarity, exact_match, mentioned_names
 from hirope_lsp.eval.report import RunRecord, engines_by_mode, progress, pyplot, write_json
 from hirope_lsp.index.outline import Unit
 from hirope_lsp.index.repository import Repository
 from hirope_lsp.model.engine import Engine, RopeMode
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.stops import StopRule
-from hirope_lsp.prompt.layout import build_prompt
+from hirope_lsp.prompt.layout import Prompt, build_prompt
 from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
 
 IGNORED = ["__pycache__/", "*.pyc", "test*/"]
@@ -136,19 +138,49 @@ class Outcome:
     context_tokens: int
     files_in_prompt: int
     seconds: float
+    names: list[str]  # the removed line's names (`names_held`)
+    names_in_prompt: list[str]  # those the prompt holds
+
+
+def repository_cursors(args: argparse.Namespace, cache: Path) -> Iterator[tuple[str, Repository, Cursor]]:
+    """The run's cursors with their repositories (indexed into `cache`), repository by repository: the same
+    cursors for the same seed, samples, repos and root (`eval prompts` relies on it)."""
+    rng = random.Random(args.seed)
+    root = getattr(args, "root", None) or stdlib_root()
+    per_repo = [
+        args.samples // len(args.repos) + (index < args.samples % len(args.repos)) for index in range(len(args.repos))
+    ]
+    for name, count in zip(args.repos, per_repo, strict=True):
+        if not count:
+            continue
+        repository = Repository(Path(root) / name, cache_dir=cache / name, ignore_patterns=IGNORED)
+        repository.scan()
+        for cursor in sample_cursors(repository, count, rng):
+            yield name, repository, cursor
+
+
+def prompt_at(repository: Repository, cursor: Cursor, tokenizer: CachedTokenizer, budget: int) -> Prompt:
+    """What the server's prompt builder gives at the cursor, with the line's code removed."""
+    cut, offset = cursor.cut_text(cursor.path.read_text("utf-8"))
+    repository.open_document(cursor.path, cut, 1)
+    try:
+        return build_prompt(repository.snapshot(), cursor.path, offset, tokenizer, budget)
+    finally:
+        repository.close_document(cursor.path)
+
+
+def names_held(expected: str, prompt_text: str) -> tuple[list[str], list[str]]:
+    """The removed line's names (its identifiers, keywords aside) and those of them the prompt's text holds:
+    a completion can copy only these, or guess the others."""
+    names = code_names(expected)
+    return sorted(names), sorted(names & mentioned_names(prompt_text))
 
 
 def complete_at(
     repository: Repository, cursor: Cursor, engine: Engine, tokenizer: CachedTokenizer, budget: int, max_tokens: int
 ) -> tuple[str, Any, Any]:
     """The first line the engine completes at the cursor, the prompt and the completion."""
-    text = cursor.path.read_text("utf-8")
-    cut, offset = cursor.cut_text(text)
-    repository.open_document(cursor.path, cut, 1)
-    try:
-        prompt = build_prompt(repository.snapshot(), cursor.path, offset, tokenizer, budget)
-    finally:
-        repository.close_document(cursor.path)
+    prompt = prompt_at(repository, cursor, tokenizer, budget)
     engine.reset()  # cold, so that the latency is a first request's
     stop = StopRule(multiline=False, block_indent=prompt.block_indent)
     completion = engine.complete(prompt.ids, prompt.positions, stop, max_tokens)
@@ -158,7 +190,6 @@ def complete_at(
 def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval complete` command: returns the results it wrote to OUT/complete.json (and .png)."""
     budgets = [(label, *parse_budget(label)) for label in args.budgets]
-    rng = random.Random(args.seed)
     record = RunRecord.from_args(
         "complete", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
         window=args.window, split=args.split, unit_tokens=args.unit_tokens,
@@ -166,40 +197,34 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
-    root = getattr(args, "root", None) or stdlib_root()
-    per_repo = [
-        args.samples // len(args.repos) + (index < args.samples % len(args.repos)) for index in range(len(args.repos))
-    ]
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as cache, progress("eval complete", args.samples * len(budgets)) as bar:
-        for name, count in zip(args.repos, per_repo, strict=True):
-            if not count:
-                continue
-            repository = Repository(Path(root) / name, cache_dir=Path(cache) / name, ignore_patterns=IGNORED)
-            repository.scan()
-            for cursor in sample_cursors(repository, count, rng):
-                for label, mode, multiple in budgets:
-                    budget = int(train_length * multiple) - args.max_tokens
-                    predicted, prompt, completion = complete_at(
-                        repository, cursor, engines[mode], tokenizer, budget, args.max_tokens
+        for name, repository, cursor in repository_cursors(args, Path(cache)):
+            for label, mode, multiple in budgets:
+                budget = int(train_length * multiple) - args.max_tokens
+                predicted, prompt, completion = complete_at(
+                    repository, cursor, engines[mode], tokenizer, budget, args.max_tokens
+                )
+                names, held = names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))
+                outcomes.append(
+                    Outcome(
+                        name,
+                        cursor.path.relative_to(repository.root).as_posix(),
+                        cursor.line + 1,
+                        label,
+                        cursor.expected,
+                        predicted,
+                        exact_match(predicted, cursor.expected),
+                        edit_similarity(predicted, cursor.expected),
+                        len(prompt.ids),
+                        prompt.context_tokens,
+                        len(prompt.files),
+                        completion.prefill_seconds + completion.decode_seconds,
+                        names,
+                        held,
                     )
-                    outcomes.append(
-                        Outcome(
-                            name,
-                            cursor.path.relative_to(repository.root).as_posix(),
-                            cursor.line + 1,
-                            label,
-                            cursor.expected,
-                            predicted,
-                            exact_match(predicted, cursor.expected),
-                            edit_similarity(predicted, cursor.expected),
-                            len(prompt.ids),
-                            prompt.context_tokens,
-                            len(prompt.files),
-                            completion.prefill_seconds + completion.decode_seconds,
-                        )
-                    )
-                    bar.step(label)
+                )
+                bar.step(label)
     summary = {label: summarize([o for o in outcomes if o.budget == label]) for label, _, _ in budgets}
     results = {"train_length": train_length, "summary": summary, "samples": [asdict(o) for o in outcomes]}
     out = Path(args.out)

@@ -4,11 +4,13 @@
   several sequences pool token-weighted;
 - exact match of a completed line: equal after stripping surrounding whitespace;
 - edit similarity: 1 - Levenshtein distance / the longer length, on characters (1.0 for two empty strings);
-- recall: the share of expected names that the model's answer contains as whole identifiers.
+- recall: the share of expected names that the model's answer contains as whole identifiers;
+- code names: the identifiers of a line of code, Python keywords aside.
 """
 
 from __future__ import annotations
 
+import keyword
 import math
 import re
 from collections.abc import Iterable
@@ -50,6 +52,11 @@ def edit_similarity(predicted: str, expected: str) -> float:
 def mentioned_names(text: str) -> set[str]:
     """The identifiers in a text."""
     return set(IDENTIFIER.findall(text))
+
+
+def code_names(text: str) -> set[str]:
+    """The identifiers in Python code, its keywords aside (`self` and builtins are names and stay)."""
+    return {name for name in IDENTIFIER.findall(text) if not keyword.iskeyword(name)}
 
 
 def recall(answer: str, expected: Iterable[str]) -> tuple[int, int]:

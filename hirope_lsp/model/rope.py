@@ -89,7 +89,7 @@ def enable_hirope(model: PreTrainedModel) -> RopeFacts:
         raise UnsupportedModelError(
             f"model type {model_type!r} cannot use a custom attention function: {error}"
         ) from error
-    facts = RopeFacts(inv_freq=inv_freq, base=_rope_base(config, inv_freq), train_length=_train_length(config))
+    facts = RopeFacts(inv_freq=inv_freq, base=_rope_base(config, inv_freq), train_length=train_length_of(config))
     _check_attention_is_routed(model, facts, model_type)
     return facts
 
@@ -104,7 +104,9 @@ def _rope_base(config: object, inv_freq: torch.Tensor) -> float:
     return float(base)
 
 
-def _train_length(config: object) -> int:
+def train_length_of(config: object) -> int:
+    """The model's training window: rope scaling's original length where there is one, else its largest
+    position (2,048 if the config names neither)."""
     parameters = getattr(config, "rope_parameters", None) or {}
     original = parameters.get("original_max_position_embeddings") if isinstance(parameters, dict) else None
     length = original or getattr(config, "max_position_embeddings", None) or 2048

@@ -23,6 +23,10 @@ def test_eval_defaults() -> None:
     assert ppl.methods == ["flat", "truncate", "hirope", "dynamic", "yarn"] and not ppl.variants
     complete = _parser().parse_args(["eval", "complete", "--budgets", "hirope:4", "--device", "cuda", "--seed", "7"])
     assert (complete.budgets, complete.device, complete.seed, complete.out) == (["hirope:4"], "cuda", 7, "eval-results")
+    assert (complete.samples, complete.repos, complete.max_tokens, complete.unit_tokens) == (2, ["email"], 32, 8)
+    prompts = _parser().parse_args(["eval", "prompts", "--seed", "3", "--samples", "10", "--repos", "email", "asyncio"])
+    assert (prompts.seed, prompts.samples, prompts.repos, prompts.max_tokens) == (3, 10, ["email", "asyncio"], 32)
+    assert prompts.budgets == ["flat:0.0625", "flat:0.25", "flat:1", "hirope:2"]
     symbols = _parser().parse_args(["eval", "symbols", "--lengths", "8192", "32768"])
     assert symbols.lengths == [8192, 32768] and symbols.modes == ["truncate", "hirope"] and symbols.samples == 1
 

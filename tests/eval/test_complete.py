@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hirope_lsp.eval.complete import Cursor, body_lines, parse_budget, run, sample_cursors
+from hirope_lsp.eval.complete import Cursor, body_lines, names_held, parse_budget, run, sample_cursors
+from hirope_lsp.eval.metrics import code_names
 from hirope_lsp.eval.report import engines_by_mode
 from hirope_lsp.index.document import Document
 from hirope_lsp.index.languages import language_for_path
@@ -16,44 +17,7 @@ from hirope_lsp.index.outline import top_level_units
 from hirope_lsp.index.repository import Repository
 from hirope_lsp.model.loader import LoadedModel
 from tests.eval.args import eval_args
-
-SHAPES = '''"""Shapes."""
-import math
-
-
-def area(radius):
-    """The area."""
-    squared = radius ** 2
-    return math.pi * squared
-
-
-class Shape:
-    def __init__(self, name):
-        self.name = name
-
-    def describe(self):
-        # a comment line
-        text = f"{self.name} of area {area(1)}"
-        return text.upper()
-'''
-MAIN = """from shapes import Shape
-
-
-def main(names):
-    shapes = [Shape(name) for name in names]
-    for shape in shapes:
-        print(shape.describe())
-    return len(shapes)
-"""
-
-
-@pytest.fixture()
-def repo_root(tmp_path: Path) -> Path:
-    package = tmp_path / "root" / "pkg"
-    package.mkdir(parents=True)
-    (package / "shapes.py").write_text(SHAPES)
-    (package / "main.py").write_text(MAIN)
-    return tmp_path / "root"
+from tests.eval.toyrepo import SHAPES
 
 
 def test_cursors_are_code_lines_of_function_bodies(repo_root: Path, tmp_path: Path) -> None:
@@ -113,6 +77,15 @@ def test_run_writes_json_and_png(tiny: LoadedModel, repo_root: Path, tmp_path: P
         row = written["summary"][label]
         assert row["count"] == 3 and 0 <= row["exact_match"] <= 1 and 0 <= row["edit_similarity"] <= 1
     assert all(sample["prompt_tokens"] > 0 and sample["seconds"] > 0 for sample in written["samples"])
+    for sample in written["samples"]:
+        assert sample["names"] == sorted(code_names(sample["expected"]))
+        assert set(sample["names_in_prompt"]) <= set(sample["names"])
+
+
+def test_names_held_are_the_lines_names_that_the_prompt_mentions() -> None:
+    names, held = names_held("total = area(radius) + self.count", "def area(radius):\n    return radius_squared")
+    assert names == ["area", "count", "radius", "self", "total"]
+    assert held == ["area", "radius"]  # whole identifiers: radius_squared is not radius
 
 
 def test_the_runs_units_reach_every_hirope_engine(tiny: LoadedModel, repo_root: Path, tmp_path: Path) -> None:

@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from hirope_lsp.eval.metrics import edit_similarity, exact_match, levenshtein, mentioned_names, perplexity, recall
+from hirope_lsp.eval.metrics import (
+    code_names,
+    edit_similarity,
+    exact_match,
+    levenshtein,
+    mentioned_names,
+    perplexity,
+    recall,
+)
 
 
 def test_perplexity_is_exp_of_the_mean_loss() -> None:
@@ -40,3 +48,10 @@ def test_recall_counts_whole_identifiers_once() -> None:
     assert recall(answer, ["parse", "Parser", "load", "parse"]) == (2, 3)  # 'parse_args' is not 'parse'
     assert recall("", ["a"]) == (0, 1)
     assert mentioned_names("x.y(z1) 2b") == {"x", "y", "z1", "b"}
+
+
+def test_code_names_leave_out_keywords_only() -> None:
+    line = "return self._sock.family if x is not None else print(None)"
+    assert code_names(line) == {"self", "_sock", "family", "x", "print"}
+    assert code_names("for string, charset in header._chunks]") == {"string", "charset", "header", "_chunks"}
+    assert code_names("  # 42 ") == set()

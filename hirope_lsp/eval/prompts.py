@@ -1,0 +1,116 @@
+"""What the prompt holds of the answer, by budget: `eval complete`'s cursors without running the model.
+
+    hirope-lsp eval prompts [--repos email] [--samples 4] [--budgets flat:0.0625 flat:1 hirope:2]
+
+The same cursors as `eval complete` with the same seed, samples, repos and root (complete.py's
+`repository_cursors`). At each cursor and budget the prompt builder gives its prompt, as `eval complete`
+does, and this records which of the removed line's names (its identifiers, keywords aside) appear anywhere
+in the prompt's text. A completion can copy only those and must guess the rest, so a larger budget can
+help a cursor by names only where it holds a name the smaller one lacks; this measures how often that is
+(elsewhere it can help only by the code's shape: a call's arguments, a line's form). The model is loaded
+for its tokenizer; seconds per cursor, not minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hirope_lsp.eval.complete import names_held, parse_budget, prompt_at, repository_cursors
+from hirope_lsp.eval.report import RunRecord, progress, pyplot, write_json
+from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.model.rope import train_length_of
+from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
+
+
+@dataclass
+class Held:
+    repository: str
+    file: str
+    line: int
+    budget: str
+    expected: str
+    names: list[str]
+    names_in_prompt: list[str]
+    prompt_tokens: int
+    context_tokens: int
+    files_in_prompt: int
+
+
+def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
+    """The `eval prompts` command: returns the results it wrote to OUT/prompts.json (and .png)."""
+    budgets = [(label, parse_budget(label)[1]) for label in args.budgets]
+    record = RunRecord.from_args(
+        "prompts", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens
+    )
+    train_length = train_length_of(loaded.model.config)
+    tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
+    rows: list[Held] = []
+    with tempfile.TemporaryDirectory() as cache, progress("eval prompts", args.samples * len(budgets)) as bar:
+        for name, repository, cursor in repository_cursors(args, Path(cache)):
+            for label, multiple in budgets:
+                prompt = prompt_at(repository, cursor, tokenizer, int(train_length * multiple) - args.max_tokens)
+                names, held = names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))
+                path = cursor.path.relative_to(repository.root).as_posix()
+                size = (len(prompt.ids), prompt.context_tokens, len(prompt.files))
+                rows.append(Held(name, path, cursor.line + 1, label, cursor.expected, names, held, *size))
+                bar.step(label)
+    summary = {label: summarize([row for row in rows if row.budget == label]) for label, _ in budgets}
+    results = {"train_length": train_length, "summary": summary, "samples": [asdict(row) for row in rows]}
+    out = Path(args.out)
+    write_json(out / "prompts.json", record, results)
+    title = f"{loaded.name}: the removed line's names in the prompt ({args.samples} cursors)"
+    plot(results, out / "prompts.png", title)
+    return results
+
+
+def summarize(rows: list[Held]) -> dict[str, float]:
+    """Per budget: the share of all the lines' names that their prompts hold, the cursors whose prompt holds
+    every name of the line, and the mean prompt length."""
+    if not rows:
+        return {}
+    names = sum(len(row.names) for row in rows)
+    return {
+        "names_held": sum(len(row.names_in_prompt) for row in rows) / names if names else 1.0,
+        "cursors_with_every_name": sum(len(row.names_in_prompt) == len(row.names) for row in rows),
+        "prompt_tokens": statistics.fmean(row.prompt_tokens for row in rows),
+        "count": len(rows),
+    }
+
+
+def plot(results: dict[str, Any], path: Path, title: str) -> None:
+    plt = pyplot()
+    labels = list(results["summary"])
+    rows = [results["summary"][label] for label in labels]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    spots = range(len(labels))
+    axis.bar([x - 0.2 for x in spots], [r["names_held"] for r in rows], 0.4, label="share of the names held")
+    axis.bar(
+        [x + 0.2 for x in spots],
+        [r["cursors_with_every_name"] / r["count"] for r in rows],
+        0.4,
+        label="cursors whose prompt holds every name",
+    )
+    ticks = [f"{label}\n{row['prompt_tokens']:.0f} tok" for label, row in zip(labels, rows, strict=True)]
+    axis.set_xticks(list(spots), ticks)
+    axis.set_ylim(0, 1)
+    axis.legend(fontsize=8, loc="upper left")
+    axis.set_xlabel("rope mode : prompt budget in training windows")
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def table(results: dict[str, Any]) -> list[str]:
+    rows = ["| budget | prompt tokens | names held | cursors with every name |", "|---|---:|---:|---:|"]
+    for label, row in results["summary"].items():
+        rows.append(
+            f"| {label} | {row['prompt_tokens']:,.0f} | {row['names_held']:.2f} "
+            f"| {row['cursors_with_every_name']}/{row['count']} |"
+        )
+    return rows
