@@ -90,6 +90,14 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
         cursors,
     )
     complete.add_argument("--budgets", nargs="+", default=["flat:1", "hirope:1", "hirope:2"], help=budgets_help)
+    complete.add_argument(
+        "--new-names",
+        nargs=2,
+        metavar=("SMALLER", "LARGER"),
+        default=None,
+        help="only cursors where budget LARGER's prompt holds a name of the removed line that SMALLER's does not "
+        "(e.g. flat:1 hirope:2: where the context beyond the window has what the window lacks)",
+    )
 
     text = "What the prompt holds of the removed line at complete's cursors, no model run (hirope_lsp/eval/prompts.py)."
     prompts = sub("prompts", text, cursors)

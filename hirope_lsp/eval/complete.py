@@ -14,6 +14,11 @@ Scores on the first line of the completion against the removed text: exact match
 and edit similarity; also prefill + decode seconds, the prompt's length, and the removed line's names with
 those of them the prompt holds (`eval prompts`, prompts.py, gives these alone, without running the model).
 
+`--new-names SMALLER LARGER` keeps only the cursors where budget LARGER's prompt holds a name of the removed
+line that SMALLER's does not (drawn in a seeded random order until `--samples` qualify): with flat:1
+hirope:2, the lines whose names only the context beyond the training window holds, where a model that
+uses that context has something to gain.
+
 A budget is MODE:MULTIPLE. flat:1 is the stock model within its training window, what the server gives
 a flat-RoPE model; hirope:1 the same prompt through the HiRoPE engine (which runs the stock model on a
 prompt within the training window, unless --window sets a smaller window); hirope:2 and hirope:4 fill 2 or 4
@@ -28,7 +33,7 @@ import argparse
 import random
 import statistics
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +108,14 @@ def body_lines(data: bytes, units: tuple[Unit, ...]) -> list[int]:
 
 def sample_cursors(repository: Repository, count: int, rng: random.Random) -> list[Cursor]:
     """`count` cursors on code lines of function bodies, drawn from every file of the repository."""
+    candidates = candidate_cursors(repository)
+    if len(candidates) < count:
+        raise ValueError(f"{repository.root} has only {len(candidates)} candidate lines for {count} samples")
+    return rng.sample(candidates, count)
+
+
+def candidate_cursors(repository: Repository) -> list[Cursor]:
+    """Every line `sample_cursors` may draw, in path and line order."""
     candidates: list[Cursor] = []
     snapshot = repository.snapshot()
     for path in sorted(snapshot.files):
@@ -119,9 +132,7 @@ def sample_cursors(repository: Repository, count: int, rng: random.Random) -> li
                 continue
             indent = line[: len(line) - len(line.lstrip())]
             candidates.append(Cursor(snapshot.root, path, index, indent, code))
-    if len(candidates) < count:
-        raise ValueError(f"{repository.root} has only {len(candidates)} candidate lines for {count} samples")
-    return rng.sample(candidates, count)
+    return candidates
 
 
 @dataclass
@@ -142,9 +153,14 @@ class Outcome:
     names_in_prompt: list[str]  # those the prompt holds
 
 
-def repository_cursors(args: argparse.Namespace, cache: Path) -> Iterator[tuple[str, Repository, Cursor]]:
+def repository_cursors(
+    args: argparse.Namespace, cache: Path, keep: Callable[[Repository, Cursor], bool] | None = None
+) -> Iterator[tuple[str, Repository, Cursor]]:
     """The run's cursors with their repositories (indexed into `cache`), repository by repository: the same
-    cursors for the same seed, samples, repos and root (`eval prompts` relies on it)."""
+    cursors for the same seed, samples, repos and root (`eval prompts` relies on it).
+
+    With `keep`, the cursors are the first ones it keeps among all the candidates in a seeded random order
+    (other cursors than without it, for the same seed)."""
     rng = random.Random(args.seed)
     root = getattr(args, "root", None) or stdlib_root()
     per_repo = [
@@ -155,8 +171,21 @@ def repository_cursors(args: argparse.Namespace, cache: Path) -> Iterator[tuple[
             continue
         repository = Repository(Path(root) / name, cache_dir=cache / name, ignore_patterns=IGNORED)
         repository.scan()
-        for cursor in sample_cursors(repository, count, rng):
-            yield name, repository, cursor
+        if keep is None:
+            for cursor in sample_cursors(repository, count, rng):
+                yield name, repository, cursor
+            continue
+        candidates = candidate_cursors(repository)
+        rng.shuffle(candidates)
+        kept = 0
+        for cursor in candidates:
+            if kept == count:
+                break
+            if keep(repository, cursor):
+                kept += 1
+                yield name, repository, cursor
+        if kept < count:
+            raise ValueError(f"{repository.root}: only {kept} of its {len(candidates)} lines qualify, {count} asked")
 
 
 def prompt_at(repository: Repository, cursor: Cursor, tokenizer: CachedTokenizer, budget: int) -> Prompt:
@@ -176,6 +205,23 @@ def names_held(expected: str, prompt_text: str) -> tuple[list[str], list[str]]:
     return sorted(names), sorted(names & mentioned_names(prompt_text))
 
 
+def holds_new_names(
+    loaded: LoadedModel, tokenizer: CachedTokenizer, budgets: tuple[int, int]
+) -> Callable[[Repository, Cursor], bool]:
+    """Whether the prompt of the second budget (in tokens) holds a name of the removed line that the first
+    budget's prompt does not: the cursors where the extra context has what the smaller prompt lacks."""
+
+    def held(repository: Repository, cursor: Cursor, budget: int) -> set[str]:
+        prompt = prompt_at(repository, cursor, tokenizer, budget)
+        return set(names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))[1])
+
+    def holds(repository: Repository, cursor: Cursor) -> bool:
+        smaller, larger = budgets
+        return bool(held(repository, cursor, larger) - held(repository, cursor, smaller))
+
+    return holds
+
+
 def complete_at(
     repository: Repository, cursor: Cursor, engine: Engine, tokenizer: CachedTokenizer, budget: int, max_tokens: int
 ) -> tuple[str, Any, Any]:
@@ -193,13 +239,18 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     record = RunRecord.from_args(
         "complete", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
         window=args.window, split=args.split, unit_tokens=args.unit_tokens,
+        new_names=getattr(args, "new_names", None),
     )  # fmt: skip
     engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
+    keep = None
+    if getattr(args, "new_names", None):
+        smaller, larger = (int(train_length * parse_budget(label)[1]) - args.max_tokens for label in args.new_names)
+        keep = holds_new_names(loaded, tokenizer, (smaller, larger))
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as cache, progress("eval complete", args.samples * len(budgets)) as bar:
-        for name, repository, cursor in repository_cursors(args, Path(cache)):
+        for name, repository, cursor in repository_cursors(args, Path(cache), keep):
             for label, mode, multiple in budgets:
                 budget = int(train_length * multiple) - args.max_tokens
                 predicted, prompt, completion = complete_at(

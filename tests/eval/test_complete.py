@@ -105,3 +105,20 @@ def test_the_runs_units_reach_every_hirope_engine(tiny: LoadedModel, repo_root: 
     )
     run(args, tiny)
     assert json.loads((tmp_path / "out" / "complete.json").read_text())["settings"]["unit_tokens"] == 4
+
+
+def test_new_names_keeps_the_cursors_whose_larger_prompt_holds_a_name_the_smaller_lacks(
+    tiny: LoadedModel, repo_root: Path, tmp_path: Path
+) -> None:
+    # The tiny model's training window is 64 tokens: flat:1 is a 60-token prompt, flat:64 the whole repository.
+    common = {"repos": ["pkg"], "root": str(repo_root), "budgets": ["flat:1", "flat:64"], "max_tokens": 4}
+    run(eval_args(tmp_path / "out", samples=2, new_names=["flat:1", "flat:64"], **common), tiny)
+    written = json.loads((tmp_path / "out" / "complete.json").read_text())
+    assert written["settings"]["new_names"] == ["flat:1", "flat:64"]
+    samples = written["samples"]
+    assert len(samples) == 4
+    for small, large in zip(samples[::2], samples[1::2], strict=True):
+        assert (small["budget"], large["budget"]) == ("flat:1", "flat:64") and small["line"] == large["line"]
+        assert set(large["names_in_prompt"]) - set(small["names_in_prompt"])
+    with pytest.raises(ValueError, match="qualify"):
+        run(eval_args(tmp_path / "none", samples=1, new_names=["flat:64", "flat:1"], **common), tiny)
