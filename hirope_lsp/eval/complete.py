@@ -40,7 +40,7 @@ from typing import Any
 
 from hirope_lsp.eval.corpus import stdlib_root
 from hirope_lsp.eval.metrics import code_names, edit_similarity, exact_match, mentioned_names
-from hirope_lsp.eval.report import RunRecord, engines_by_mode, progress, pyplot, write_json
+from hirope_lsp.eval.report import RunRecord, engines_by_mode, progress, pyplot, save_figure, write_json
 from hirope_lsp.index.outline import Unit
 from hirope_lsp.index.repository import Repository
 from hirope_lsp.model.engine import Engine, RopeMode
@@ -298,25 +298,34 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float]:
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:
     plt = pyplot()
-    labels = list(results["summary"])
-    rows = [results["summary"][label] for label in labels]
+    summary = results["summary"]
+    rows = list(summary.values())
     figure, (quality, latency) = plt.subplots(1, 2, figsize=(10, 4))
-    spots = range(len(labels))
-    quality.bar([x - 0.2 for x in spots], [r["exact_match"] for r in rows], 0.4, label="exact match")
-    quality.bar([x + 0.2 for x in spots], [r["edit_similarity"] for r in rows], 0.4, label="edit similarity")
-    quality.set_xticks(list(spots), labels)
-    quality.set_ylim(0, 1)
-    quality.legend(fontsize=8)
-    quality.set_xlabel("rope mode : prompt budget in training windows")
-    latency.bar(list(spots), [r["seconds"] for r in rows], 0.5, color="tab:grey")
-    latency.set_xticks(
-        list(spots), [f"{label}\n{r['prompt_tokens']:.0f} tok" for label, r in zip(labels, rows, strict=True)]
+    budget_bars(
+        quality,
+        summary,
+        [("exact match", [r["exact_match"] for r in rows]), ("edit similarity", [r["edit_similarity"] for r in rows])],
     )
+    quality.legend(fontsize=8)
+    latency.bar(range(len(rows)), [r["seconds"] for r in rows], 0.5, color="tab:grey")
+    latency.set_xticks(range(len(rows)), budget_ticks(summary))
     latency.set_ylabel("seconds per completion (cold)")
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, title)
+
+
+def budget_bars(axis: Any, summary: dict[str, dict[str, float]], bars: list[tuple[str, list[float]]]) -> None:
+    """Two bars per budget, of values in 0..1 (each pair: the legend, a value per budget in summary order)."""
+    spots = range(len(summary))
+    for offset, (legend, values) in zip((-0.2, 0.2), bars, strict=True):
+        axis.bar([x + offset for x in spots], values, 0.4, label=legend)
+    axis.set_xticks(list(spots), budget_ticks(summary))
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("rope mode : prompt budget in training windows")
+
+
+def budget_ticks(summary: dict[str, dict[str, float]]) -> list[str]:
+    """Each budget's name and its prompts' mean length."""
+    return [f"{label}\n{row['prompt_tokens']:.0f} tok" for label, row in summary.items()]
 
 
 def table(results: dict[str, Any]) -> list[str]:

@@ -72,7 +72,7 @@ import torch.nn.functional as F
 from hirope_lsp.eval import pypi
 from hirope_lsp.eval.corpus import GROUPS, TokenSequence, group_name, group_sequence
 from hirope_lsp.eval.metrics import perplexity
-from hirope_lsp.eval.report import RunRecord, progress, pyplot, tokens_label, write_json
+from hirope_lsp.eval.report import RunRecord, progress, pyplot, save_figure, tokens_label, write_json
 from hirope_lsp.hirope.attention import HiropeState
 from hirope_lsp.hirope.positions import Positions
 from hirope_lsp.hirope.split import (
@@ -471,10 +471,7 @@ def plot(results: dict[str, Any], path: Path, title: str) -> None:
     last_axis.set_ylabel(f"perplexity, last {results['score_tokens']} tokens")
     accuracy_axis.set_ylabel("next-token accuracy, same tokens")
     last_axis.legend(fontsize=8)
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, title)
 
 
 def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hirope_lsp.eval.complete import names_held, parse_budget, prompt_at, repository_cursors
-from hirope_lsp.eval.report import RunRecord, progress, pyplot, write_json
+from hirope_lsp.eval.complete import budget_bars, names_held, parse_budget, prompt_at, repository_cursors
+from hirope_lsp.eval.report import RunRecord, progress, pyplot, save_figure, write_json
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import train_length_of
 from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
@@ -83,27 +83,19 @@ def summarize(rows: list[Held]) -> dict[str, float]:
 
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:
-    plt = pyplot()
-    labels = list(results["summary"])
-    rows = [results["summary"][label] for label in labels]
-    figure, axis = plt.subplots(figsize=(7, 4))
-    spots = range(len(labels))
-    axis.bar([x - 0.2 for x in spots], [r["names_held"] for r in rows], 0.4, label="share of the names held")
-    axis.bar(
-        [x + 0.2 for x in spots],
-        [r["cursors_with_every_name"] / r["count"] for r in rows],
-        0.4,
-        label="cursors whose prompt holds every name",
+    summary = results["summary"]
+    rows = list(summary.values())
+    figure, axis = pyplot().subplots(figsize=(7, 4))
+    budget_bars(
+        axis,
+        summary,
+        [
+            ("share of the names held", [r["names_held"] for r in rows]),
+            ("cursors whose prompt holds every name", [r["cursors_with_every_name"] / r["count"] for r in rows]),
+        ],
     )
-    ticks = [f"{label}\n{row['prompt_tokens']:.0f} tok" for label, row in zip(labels, rows, strict=True)]
-    axis.set_xticks(list(spots), ticks)
-    axis.set_ylim(0, 1)
     axis.legend(fontsize=8, loc="upper left")
-    axis.set_xlabel("rope mode : prompt budget in training windows")
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, title)
 
 
 def table(results: dict[str, Any]) -> list[str]:

@@ -95,6 +95,14 @@ def pyplot() -> Any:
     return plt
 
 
+def save_figure(figure: Any, path: Path, title: str) -> None:
+    """Title the figure, write it as a PNG and free it (what every eval's plot ends with)."""
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    pyplot().close(figure)
+
+
 class Progress:
     """`step(label)` after each unit of work: a one-line bar on stderr when it is a terminal, else nothing."""
 

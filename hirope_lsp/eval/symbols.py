@@ -31,6 +31,7 @@ from hirope_lsp.eval.report import (
     engines_by_mode,
     progress,
     pyplot,
+    save_figure,
     tokens_label,
     write_json,
 )
@@ -233,10 +234,7 @@ def plot(results: dict[str, Any], path: Path, title: str) -> None:
         axis.set_ylabel(name)
         axis.set_ylim(0, 1)
         axis.legend(fontsize=8)
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, title)
 
 
 def table(results: dict[str, Any]) -> list[str]:
