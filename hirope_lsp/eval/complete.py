@@ -280,7 +280,11 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     results = {"train_length": train_length, "summary": summary, "samples": [asdict(o) for o in outcomes]}
     out = Path(args.out)
     write_json(out / "complete.json", record, results)
-    plot(results, out / "complete.png", f"{loaded.name}: next line in {', '.join(args.repos)} ({args.samples} cursors)")
+    chosen = f"{args.samples} cursors"
+    if keep is not None:
+        smaller_label, larger_label = args.new_names
+        chosen += f" where {larger_label}'s prompt holds a name of the line that {smaller_label}'s lacks"
+    plot(results, out / "complete.png", f"{loaded.name}: next line in {', '.join(args.repos)} ({chosen})")
     return results
 
 
