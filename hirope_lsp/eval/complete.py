@@ -205,6 +205,11 @@ def names_held(expected: str, prompt_text: str) -> tuple[list[str], list[str]]:
     return sorted(names), sorted(names & mentioned_names(prompt_text))
 
 
+def prompt_names(loaded: LoadedModel, cursor: Cursor, prompt: Prompt) -> tuple[list[str], list[str]]:
+    """`names_held` for the cursor's removed line in the prompt's text."""
+    return names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))
+
+
 def holds_new_names(
     loaded: LoadedModel, tokenizer: CachedTokenizer, budgets: tuple[int, int]
 ) -> Callable[[Repository, Cursor], bool]:
@@ -212,8 +217,7 @@ def holds_new_names(
     budget's prompt does not: the cursors where the extra context has what the smaller prompt lacks."""
 
     def held(repository: Repository, cursor: Cursor, budget: int) -> set[str]:
-        prompt = prompt_at(repository, cursor, tokenizer, budget)
-        return set(names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))[1])
+        return set(prompt_names(loaded, cursor, prompt_at(repository, cursor, tokenizer, budget))[1])
 
     def holds(repository: Repository, cursor: Cursor) -> bool:
         smaller, larger = budgets
@@ -256,7 +260,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
                 predicted, prompt, completion = complete_at(
                     repository, cursor, engines[mode], tokenizer, budget, args.max_tokens
                 )
-                names, held = names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))
+                names, held = prompt_names(loaded, cursor, prompt)
                 outcomes.append(
                     Outcome(
                         name,

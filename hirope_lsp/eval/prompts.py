@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hirope_lsp.eval.complete import budget_bars, names_held, parse_budget, prompt_at, repository_cursors
+from hirope_lsp.eval.complete import budget_bars, parse_budget, prompt_at, prompt_names, repository_cursors
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, save_figure, write_json
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import train_length_of
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
         for name, repository, cursor in repository_cursors(args, Path(cache)):
             for label, multiple in budgets:
                 prompt = prompt_at(repository, cursor, tokenizer, int(train_length * multiple) - args.max_tokens)
-                names, held = names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))
+                names, held = prompt_names(loaded, cursor, prompt)
                 path = cursor.path.relative_to(repository.root).as_posix()
                 size = (len(prompt.ids), prompt.context_tokens, len(prompt.files))
                 rows.append(Held(name, path, cursor.line + 1, label, cursor.expected, names, held, *size))
