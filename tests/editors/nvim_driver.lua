@@ -81,6 +81,24 @@ local function wait_for(what, timeout_s, check, interval_ms)
   end
 end
 
+--- A `wait_for` check: true once no inline-completion request of the client has been in flight for
+--- `quiet_s` seconds. Leaving insert mode does not stop the 200 ms debounce of vim.lsp.inline_completion,
+--- so a request can still go out just after <Esc>; and in Neovim 0.12-dev a response that arrives after
+--- the capability is disabled indexes a nil client state (inline_completion.lua:128), an error that
+--- surfaces in whatever waits next (:checkhealth's request_sync). Disable only once settled.
+local function inline_settled(quiet_s)
+  local since = elapsed()
+  return function()
+    for _, request in pairs(client.requests) do
+      if request.method == 'textDocument/inlineCompletion' then
+        since = elapsed()
+        return false
+      end
+    end
+    return elapsed() - since >= quiet_s
+  end
+end
+
 local function feed(keys, mode)
   vim.api.nvim_feedkeys(vim.keycode(keys), mode, false)
 end
@@ -190,6 +208,8 @@ local function main()
   wait_for('normal mode', 10, function()
     return vim.api.nvim_get_mode().mode == 'n'
   end)
+  wait_for('inline completion to settle', 30, inline_settled(0.5))
+  step('inline completion settled')
   vim.lsp.inline_completion.enable(false, { bufnr = bufnr })
   vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(bufnr), 0 })
   feed('o', 'n')
