@@ -1,4 +1,4 @@
-"""`hirope-lsp eval ppl|complete|prompts|symbols|compare`: the arguments of every evaluation, and the dispatch.
+"""`hirope-lsp eval ppl|complete|line-loss|prompts|symbols|compare`: every evaluation's arguments, and the dispatch.
 
 Importing this module imports no torch: the CLI builds its parser from it on every start.
 
@@ -83,14 +83,8 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     cursors.add_argument("--max-tokens", type=int, default=32, help="tokens to generate per line (off the budget)")
     budgets_help = "MODE:MULTIPLE of the training window for the prompt (MODE flat or hirope; 0.25: a quarter)"
 
-    complete = sub(
-        "complete",
-        "Next-line completion at cursors in stdlib packages (hirope_lsp/eval/complete.py).",
-        engine,
-        cursors,
-    )
-    complete.add_argument("--budgets", nargs="+", default=["flat:1", "hirope:1", "hirope:2"], help=budgets_help)
-    complete.add_argument(
+    chosen = argparse.ArgumentParser(add_help=False)  # the evals that run the model at chosen cursors
+    chosen.add_argument(
         "--new-names",
         nargs=2,
         metavar=("SMALLER", "LARGER"),
@@ -98,6 +92,19 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
         help="only cursors where budget LARGER's prompt holds a name of the removed line that SMALLER's does not "
         "(e.g. flat:1 hirope:2: where the context beyond the window has what the window lacks)",
     )
+
+    complete = sub(
+        "complete",
+        "Next-line completion at cursors in stdlib packages (hirope_lsp/eval/complete.py).",
+        engine,
+        cursors,
+        chosen,
+    )
+    complete.add_argument("--budgets", nargs="+", default=["flat:1", "hirope:1", "hirope:2"], help=budgets_help)
+
+    text = "The removed line's loss at complete's cursors, teacher-forced, by budget (hirope_lsp/eval/lineloss.py)."
+    line_loss = sub("line-loss", text, engine, cursors, chosen)
+    line_loss.add_argument("--budgets", nargs="+", default=["flat:1", "hirope:2"], help=budgets_help)
 
     text = "What the prompt holds of the removed line at complete's cursors, no model run (hirope_lsp/eval/prompts.py)."
     prompts = sub("prompts", text, cursors)
@@ -111,7 +118,7 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     symbols.add_argument("--modes", nargs="+", default=["truncate", "hirope"], help="of flat truncate hirope")
     symbols.add_argument("--max-tokens", type=int, default=96, help="tokens of the answer")
 
-    text = "Pair two methods' samples across ppl.json or complete.json files (hirope_lsp/eval/compare.py)."
+    text = "Pair two methods' samples across ppl, complete or line-loss results (hirope_lsp/eval/compare.py)."
     compare.add_arguments(evals.add_parser("compare", parents=parents, help=text, description=text))
 
 
@@ -121,12 +128,14 @@ def run_eval(args: argparse.Namespace) -> int:
         return run_compare(args)
     import torch
 
-    from hirope_lsp.eval import complete, ppl, prompts, symbols
+    from hirope_lsp.eval import complete, lineloss, ppl, prompts, symbols
     from hirope_lsp.eval.pypi import FetchError
     from hirope_lsp.model.loader import ModelLoadError, load_model
     from hirope_lsp.model.rope import UnsupportedModelError
 
-    modules: dict[str, Any] = {"ppl": ppl, "complete": complete, "prompts": prompts, "symbols": symbols}
+    modules: dict[str, Any] = {
+        "ppl": ppl, "complete": complete, "line-loss": lineloss, "prompts": prompts, "symbols": symbols
+    }  # fmt: skip
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     try:

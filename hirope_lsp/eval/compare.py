@@ -2,12 +2,13 @@
 
     hirope-lsp eval compare --a truncate --b hirope-w4096-s0-c8-gfit --length 32768 FILE.json ...
     hirope-lsp eval compare --a flat:1 --b hirope:2 --a-files FILE.json ... --b-files OTHER.json ...
+    hirope-lsp eval compare --a flat:1 --b hirope:2 line-loss.json ...
 
 The claims of docs/RESULTS.md pool runs made at different times (groups 0-2, then held-out groups, then
-PyPI), so no single result file holds them. This reads any number of ppl.json or complete.json files
-(not a mix), collects every sample of method A and of method B, pairs them by what was scored (ppl: the
-sequence's name; complete: repository, file and line) and prints one row per pair, then the mean change,
-its standard deviation, the paired t statistic and how many pairs moved each way.
+PyPI), so no single result file holds them. This reads any number of ppl.json, complete.json or
+line-loss.json files (not a mix), collects every sample of method A and of method B, pairs them by what was
+scored (ppl: the sequence's name; complete and line-loss: repository, file and line) and prints one row per
+pair, then the mean change, its standard deviation, the paired t statistic and how many pairs moved each way.
 
 - ppl: A and B are method names (`--methods`), each optionally at its own bucket length as NAME@LENGTH
   (`--length` for the rest); the change is B's perplexity of the scored tokens relative to A's, in
@@ -15,6 +16,8 @@ its standard deviation, the paired t statistic and how many pairs moved each way
   window, so `truncate@16384` pairs with a 32k run.
 - complete: A and B are budgets (`--budgets`, e.g. flat:1, hirope:2); the change is B's edit similarity
   minus A's (higher is better), and the exact matches of each.
+- line-loss: A and B are budgets; the change is B's line loss (the mean token loss of the removed line, nats)
+  minus A's (lower is better).
 
 Files after `--a-files` / `--b-files` are read for that side only (the same budget name may mean two rules
 in two runs); the positional files serve a side that has none. A sample that two files of one side
@@ -32,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hirope_lsp.eval.metrics import paired_change
+
 Key = tuple[str, ...]
 
 
@@ -40,20 +45,24 @@ class Scored:
     """One sample of one method: what it scored (the pairing key) and its value there."""
 
     key: Key
-    value: float  # ppl: perplexity of the scored tokens; complete: edit similarity
+    value: float  # ppl: perplexity of the scored tokens; complete: edit similarity; line-loss: line loss
     exact: bool | None = None  # complete only
     source: str = ""
 
 
 @dataclass(frozen=True)
 class Comparison:
-    kind: str  # "ppl" or "complete"
+    kind: str  # "ppl", "complete" or "line-loss"
     a: str
     b: str
     pairs: list[tuple[Scored, Scored]]
 
+    @property
+    def lower_is_better(self) -> bool:
+        return self.kind != "complete"
+
     def changes(self) -> list[float]:
-        """Per pair: ppl, B relative to A in percent; complete, B's similarity minus A's."""
+        """Per pair: ppl, B relative to A in percent; complete and line-loss, B's value minus A's."""
         if self.kind == "ppl":
             return [100.0 * (b.value / a.value - 1.0) for a, b in self.pairs]
         return [b.value - a.value for a, b in self.pairs]
@@ -61,11 +70,9 @@ class Comparison:
     def summary(self) -> dict[str, Any]:
         changes = self.changes()
         count = len(changes)
-        mean = sum(changes) / count
-        sd = math.sqrt(sum((c - mean) ** 2 for c in changes) / (count - 1)) if count > 1 else 0.0
-        t = mean / (sd / math.sqrt(count)) if count > 1 and sd > 0 else None
-        better = sum(1 for c in changes if (c < 0 if self.kind == "ppl" else c > 0))
-        worse = sum(1 for c in changes if (c > 0 if self.kind == "ppl" else c < 0))
+        mean, sd, t = paired_change(changes)
+        better = sum(1 for c in changes if (c < 0 if self.lower_is_better else c > 0))
+        worse = sum(1 for c in changes if (c > 0 if self.lower_is_better else c < 0))
         result: dict[str, Any] = {
             "pairs": count,
             "mean_change": mean,
@@ -113,13 +120,14 @@ def ppl_samples(data: dict[str, Any], source: str, name: str, length: int | None
     return [Scored((sequence,), float(value), source=source) for sequence, value in zip(names, values, strict=True)]
 
 
-def complete_samples(data: dict[str, Any], source: str, budget: str) -> list[Scored]:
-    """The budget's cursors, keyed by repository, file and line."""
+def cursor_samples(data: dict[str, Any], source: str, budget: str) -> list[Scored]:
+    """The budget's cursors (complete or line-loss), keyed by repository, file and line."""
+    complete = data["eval"] == "complete"
     return [
         Scored(
             (sample["repository"], sample["file"], str(sample["line"])),
-            float(sample["similarity"]),
-            exact=bool(sample["exact"]),
+            float(sample["similarity"] if complete else sample["line_loss"]),
+            exact=bool(sample["exact"]) if complete else None,
             source=source,
         )
         for sample in data["samples"]
@@ -133,7 +141,7 @@ def collect(files: Iterable[tuple[str, dict[str, Any]]], kind: str, spec: str, l
     found: dict[Key, Scored] = {}
     for source, data in files:
         try:
-            samples = ppl_samples(data, source, name, at) if kind == "ppl" else complete_samples(data, source, name)
+            samples = ppl_samples(data, source, name, at) if kind == "ppl" else cursor_samples(data, source, name)
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{source}: not the layout of `eval {kind}` results (at {error!r})") from None
         for sample in samples:
@@ -154,8 +162,8 @@ def load(paths: Iterable[Path]) -> list[tuple[str, dict[str, Any]]]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValueError(f"{path}: not a readable result file ({error})") from None
-        if not isinstance(data, dict) or data.get("eval") not in ("ppl", "complete"):
-            raise ValueError(f"{path}: not the JSON of `eval ppl` or `eval complete`")
+        if not isinstance(data, dict) or data.get("eval") not in ("ppl", "complete", "line-loss"):
+            raise ValueError(f"{path}: not the JSON of `eval ppl`, `eval complete` or `eval line-loss`")
         files.append((str(path), data))
     return files
 
@@ -168,14 +176,14 @@ def compare(
     a_paths: list[Path] | None = None,
     b_paths: list[Path] | None = None,
 ) -> Comparison:
-    """Pair A's and B's samples across the result files (all ppl.json or all complete.json); A reads
+    """Pair A's and B's samples across the result files (all of one evaluation); A reads
     `a_paths` if given, else `paths`, and B likewise."""
     a_files, b_files = load(a_paths or paths), load(b_paths or paths)
     if not a_files or not b_files:
         raise ValueError("no result files: pass FILE.json ..., or --a-files and --b-files")
     kinds = {data["eval"] for _, data in a_files + b_files}
     if len(kinds) != 1:
-        raise ValueError("pass result files of one evaluation: ppl.json or complete.json, not both")
+        raise ValueError("pass result files of one evaluation: ppl.json, complete.json or line-loss.json, not a mix")
     (kind,) = kinds
     first, second = collect(a_files, kind, a, length), collect(b_files, kind, b, length)
     pairs = [(first[key], second[key]) for key in sorted(first.keys() & second.keys())]
@@ -187,25 +195,28 @@ def compare(
 def table(comparison: Comparison) -> list[str]:
     ppl = comparison.kind == "ppl"
     unit = "%" if ppl else ""  # the change's
+    lower = comparison.lower_is_better
     rows = [f"{'sample':<40} {comparison.a:>24} {comparison.b:>24} {'change':>9}"]
     for (a, b), change in zip(comparison.pairs, comparison.changes(), strict=True):
         shown = f"{change:+.2f}%" if ppl else f"{change:+.3f}"
         rows.append(f"{'/'.join(a.key):<40.40} {a.value:>24.4f} {b.value:>24.4f} {shown:>9}")
     s = comparison.summary()
     t = "n/a" if s["t"] is None else f"{s['t']:+.2f}"
-    better = "lower" if ppl else "higher"
+    better = "lower" if lower else "higher"
     rows.append(
         f"{s['pairs']} pairs: mean {s['mean_a']:.4f} -> {s['mean_b']:.4f}; change {s['mean_change']:+.3f}{unit} "
         f"(sd {s['sd']:.3f}{unit}, paired t = {t} with {s['pairs'] - 1} degrees of freedom); "
-        f"B {better} on {s['better']}, {'higher' if ppl else 'lower'} on {s['worse']}, equal on {s['same']}"
+        f"B {better} on {s['better']}, {'higher' if lower else 'lower'} on {s['worse']}, equal on {s['same']}"
     )
-    if not ppl:
+    if comparison.kind == "complete":
         rows.append(f"exact matches: {comparison.a} {s['exact_a']}, {comparison.b} {s['exact_b']}")
     return rows
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", type=Path, help="ppl.json or complete.json files of `hirope-lsp eval`")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="ppl.json, complete.json or line-loss.json files of `hirope-lsp eval`"
+    )
     parser.add_argument(
         "--a", required=True, metavar="NAME", help="the baseline: a ppl method (NAME or NAME@LENGTH) or a budget"
     )

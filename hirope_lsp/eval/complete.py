@@ -226,6 +226,26 @@ def holds_new_names(
     return holds
 
 
+def new_names_filter(
+    args: argparse.Namespace, loaded: LoadedModel, tokenizer: CachedTokenizer, train_length: int
+) -> Callable[[Repository, Cursor], bool] | None:
+    """`holds_new_names` for `--new-names SMALLER LARGER` (budget labels), None without it."""
+    labels = getattr(args, "new_names", None)
+    if not labels:
+        return None
+    smaller, larger = (int(train_length * parse_budget(label)[1]) - args.max_tokens for label in labels)
+    return holds_new_names(loaded, tokenizer, (smaller, larger))
+
+
+def chosen(args: argparse.Namespace) -> str:
+    """The run's cursors in words, for a plot's title."""
+    text = f"{args.samples} cursors"
+    if getattr(args, "new_names", None):
+        smaller, larger = args.new_names
+        text += f" where {larger}'s prompt holds a name of the line that {smaller}'s lacks"
+    return text
+
+
 def complete_at(
     repository: Repository, cursor: Cursor, engine: Engine, tokenizer: CachedTokenizer, budget: int, max_tokens: int
 ) -> tuple[str, Any, Any]:
@@ -248,10 +268,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
-    keep = None
-    if getattr(args, "new_names", None):
-        smaller, larger = (int(train_length * parse_budget(label)[1]) - args.max_tokens for label in args.new_names)
-        keep = holds_new_names(loaded, tokenizer, (smaller, larger))
+    keep = new_names_filter(args, loaded, tokenizer, train_length)
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as cache, progress("eval complete", args.samples * len(budgets)) as bar:
         for name, repository, cursor in repository_cursors(args, Path(cache), keep):
@@ -284,11 +301,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     results = {"train_length": train_length, "summary": summary, "samples": [asdict(o) for o in outcomes]}
     out = Path(args.out)
     write_json(out / "complete.json", record, results)
-    chosen = f"{args.samples} cursors"
-    if keep is not None:
-        smaller_label, larger_label = args.new_names
-        chosen += f" where {larger_label}'s prompt holds a name of the line that {smaller_label}'s lacks"
-    plot(results, out / "complete.png", f"{loaded.name}: next line in {', '.join(args.repos)} ({chosen})")
+    plot(results, out / "complete.png", f"{loaded.name}: next line in {', '.join(args.repos)} ({chosen(args)})")
     return results
 
 
@@ -321,17 +334,22 @@ def plot(results: dict[str, Any], path: Path, title: str) -> None:
     save_figure(figure, path, title)
 
 
-def budget_bars(axis: Any, summary: dict[str, dict[str, float]], bars: list[tuple[str, list[float]]]) -> None:
-    """Two bars per budget, of values in 0..1 (each pair: the legend, a value per budget in summary order)."""
+def budget_bars(
+    axis: Any, summary: dict[str, dict[str, Any]], bars: list[tuple[str, list[float]]], top: float | None = 1.0
+) -> None:
+    """A group of bars per budget (each of `bars`: the legend, a value per budget in summary order), the y axis
+    from 0 to `top` (None: to fit)."""
     spots = range(len(summary))
-    for offset, (legend, values) in zip((-0.2, 0.2), bars, strict=True):
-        axis.bar([x + offset for x in spots], values, 0.4, label=legend)
+    width = 0.8 / len(bars)
+    for index, (legend, values) in enumerate(bars):
+        offset = (index - (len(bars) - 1) / 2) * width
+        axis.bar([x + offset for x in spots], values, width, label=legend)
     axis.set_xticks(list(spots), budget_ticks(summary))
-    axis.set_ylim(0, 1)
+    axis.set_ylim(0, top)
     axis.set_xlabel("rope mode : prompt budget in training windows")
 
 
-def budget_ticks(summary: dict[str, dict[str, float]]) -> list[str]:
+def budget_ticks(summary: dict[str, dict[str, Any]]) -> list[str]:
     """Each budget's name and its prompts' mean length."""
     return [f"{label}\n{row['prompt_tokens']:.0f} tok" for label, row in summary.items()]
 

@@ -5,7 +5,8 @@
 - exact match of a completed line: equal after stripping surrounding whitespace;
 - edit similarity: 1 - Levenshtein distance / the longer length, on characters (1.0 for two empty strings);
 - recall: the share of expected names that the model's answer contains as whole identifiers;
-- code names: the identifiers of a line of code, Python keywords aside.
+- code names: the identifiers of a line of code, Python keywords aside;
+- a paired change: the mean of per-sample differences, their standard deviation and the paired t statistic.
 """
 
 from __future__ import annotations
@@ -63,3 +64,15 @@ def recall(answer: str, expected: Iterable[str]) -> tuple[int, int]:
     """(how many of the distinct expected names the answer mentions as identifiers, how many there are)."""
     names = set(expected)
     return len(names & mentioned_names(answer)), len(names)
+
+
+def paired_change(changes: list[float]) -> tuple[float, float, float | None]:
+    """(mean, sample standard deviation, paired t = mean / (sd / sqrt(n))) of per-sample changes; t is None
+    with fewer than two changes or none that differ."""
+    if not changes:
+        raise ValueError("a paired change needs at least one pair")
+    count = len(changes)
+    mean = sum(changes) / count
+    sd = math.sqrt(sum((c - mean) ** 2 for c in changes) / (count - 1)) if count > 1 else 0.0
+    t = mean / (sd / math.sqrt(count)) if count > 1 and sd > 0 else None
+    return mean, sd, t

@@ -393,13 +393,18 @@ class Engine:
         """
         with self._lock, torch.inference_mode():
             self._slots.clear()
-            state = None
-            if positions is not None:
-                units = torch.tensor(self.far_positions(positions).unit, dtype=torch.long)
-                state = HiropeState(units, self.facts.inv_freq, self.geometry_for(positions), None)
-            output = self.model(torch.tensor([list(ids)]), hirope=state, use_cache=False)
+            output = self.model(torch.tensor([list(ids)]), hirope=self.cold_state(positions), use_cache=False)
             logits: torch.Tensor = output.logits[0]
             return logits
+
+    def cold_state(self, positions: Positions | None, generated: int = 0) -> HiropeState | None:
+        """The attention state of one cold forward (no cache) over a prompt with these positions and
+        `generated` tokens after it, placed as `complete` places the tokens it generates; positions None:
+        flat RoPE (None). For evaluation (`prompt_logits`, eval line-loss)."""
+        if positions is None:
+            return None
+        units = torch.tensor(self.far_positions(positions, generated).unit, dtype=torch.long)
+        return HiropeState(units, self.facts.inv_freq, self.geometry_for(positions), None)
 
     def reset(self) -> None:
         """Forget every cached prefix (the next request runs cold)."""

@@ -27,6 +27,13 @@ def test_eval_defaults() -> None:
     prompts = _parser().parse_args(["eval", "prompts", "--seed", "3", "--samples", "10", "--repos", "email", "asyncio"])
     assert (prompts.seed, prompts.samples, prompts.repos, prompts.max_tokens) == (3, 10, ["email", "asyncio"], 32)
     assert prompts.budgets == ["flat:0.0625", "flat:0.25", "flat:1", "hirope:2"]
+    lines = _parser().parse_args(["eval", "line-loss", "--new-names", "flat:1", "hirope:2", "--repos", "asyncio"])
+    assert (lines.budgets, lines.new_names, lines.repos, lines.unit_tokens) == (
+        ["flat:1", "hirope:2"],
+        ["flat:1", "hirope:2"],
+        ["asyncio"],
+        8,
+    )
     symbols = _parser().parse_args(["eval", "symbols", "--lengths", "8192", "32768"])
     assert symbols.lengths == [8192, 32768] and symbols.modes == ["truncate", "hirope"] and symbols.samples == 1
 

@@ -81,8 +81,24 @@ def test_complete_pairs_cursors_and_each_side_can_read_its_own_files(tmp_path: P
     summary = comparison.summary()
     assert (summary["better"], summary["worse"], summary["same"]) == (1, 0, 1)
     assert (summary["exact_a"], summary["exact_b"]) == (1, 1)
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="not a mix"):
         compare([old, ppl_file(tmp_path / "p.json", ["x"], {"flat": {8: [2.0]}})], "flat:1", "hirope:2")
+
+
+def test_line_loss_pairs_cursors_and_lower_is_better(tmp_path: Path) -> None:
+    samples = [
+        {"repository": "email", "file": "a.py", "line": 3, "budget": "flat:1", "line_loss": 2.0},
+        {"repository": "email", "file": "a.py", "line": 3, "budget": "hirope:2", "line_loss": 1.5},
+        {"repository": "email", "file": "b.py", "line": 7, "budget": "flat:1", "line_loss": 1.0},
+        {"repository": "email", "file": "b.py", "line": 7, "budget": "hirope:2", "line_loss": 1.25},
+    ]
+    path = tmp_path / "line-loss.json"
+    path.write_text(json.dumps({"eval": "line-loss", "samples": samples}), encoding="utf-8")
+    comparison = compare([path], "flat:1", "hirope:2")
+    assert comparison.changes() == pytest.approx([-0.5, 0.25])
+    summary = comparison.summary()
+    assert (summary["better"], summary["worse"], summary["same"]) == (1, 1, 0)  # a lower loss is better
+    assert "exact_a" not in summary
 
 
 def test_the_command_prints_the_pairs_and_fails_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

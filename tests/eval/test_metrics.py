@@ -12,6 +12,7 @@ from hirope_lsp.eval.metrics import (
     exact_match,
     levenshtein,
     mentioned_names,
+    paired_change,
     perplexity,
     recall,
 )
@@ -55,3 +56,13 @@ def test_code_names_leave_out_keywords_only() -> None:
     assert code_names(line) == {"self", "_sock", "family", "x", "print"}
     assert code_names("for string, charset in header._chunks]") == {"string", "charset", "header", "_chunks"}
     assert code_names("  # 42 ") == set()
+
+
+def test_a_paired_change_is_the_mean_its_sd_and_t() -> None:
+    # Changes 1, 2, 6: mean 3; deviations -2, -1, 3 give sd sqrt(14 / 2); t = 3 / (sd / sqrt(3)).
+    mean, sd, t = paired_change([1.0, 2.0, 6.0])
+    assert (mean, sd) == (3.0, pytest.approx(math.sqrt(7)))
+    assert t == pytest.approx(3 / (math.sqrt(7) / math.sqrt(3)))
+    assert paired_change([0.5]) == (0.5, 0.0, None) and paired_change([1.0, 1.0])[2] is None
+    with pytest.raises(ValueError, match="at least one pair"):
+        paired_change([])
