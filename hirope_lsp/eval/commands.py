@@ -81,6 +81,11 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     cursors.add_argument("--root", default=None, help="where the repositories are (default: the stdlib)")
     cursors.add_argument("--repos", nargs="+", default=["email"], help="directories under --root, one repository each")
     cursors.add_argument("--max-tokens", type=int, default=32, help="tokens to generate per line (off the budget)")
+    cursors.add_argument(
+        "--code-lines",
+        action="store_true",
+        help="no cursor on a line inside a string that spans lines (docstrings); other cursors than without it",
+    )
     budgets_help = "MODE:MULTIPLE of the training window for the prompt (MODE flat or hirope; 0.25: a quarter)"
 
     chosen = argparse.ArgumentParser(add_help=False)  # the evals that run the model at chosen cursors

@@ -3,8 +3,10 @@
     hirope-lsp eval complete [--repos email] [--samples 4] [--budgets flat:1 hirope:1 hirope:2]
 
 A repository is a stdlib package indexed with index.Repository. Cursors are sampled (seeded) among
-the lines of function and method bodies in its tree-sitter outline: a line of real code (not blank, a
-comment, a decorator, a nested definition or the start of a string), 8 characters or more. The line's
+the lines of function and method bodies in its tree-sitter outline: a line that is not blank, a comment, a
+decorator, a nested definition or the start of a string, 8 characters or more. The lines of a docstring
+after its first qualify too (the cursors of every run before `--code-lines`); `--code-lines` leaves out
+every line that starts inside a string spanning lines. The line's
 text after its indentation is removed and the file is opened in the index with that text, the cursor at
 the end of the indentation. The prompt is what the server would send: prompt.layout.build_prompt over
 the repository snapshot, with a budget of MULTIPLE training windows (less the tokens to generate). The
@@ -30,9 +32,11 @@ an 8k model, where the server's context settles on a 2-core CPU (docs/BENCHMARKS
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import statistics
 import tempfile
+import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -106,16 +110,17 @@ def body_lines(data: bytes, units: tuple[Unit, ...]) -> list[int]:
     return sorted(found)
 
 
-def sample_cursors(repository: Repository, count: int, rng: random.Random) -> list[Cursor]:
+def sample_cursors(repository: Repository, count: int, rng: random.Random, code_lines: bool = False) -> list[Cursor]:
     """`count` cursors on code lines of function bodies, drawn from every file of the repository."""
-    candidates = candidate_cursors(repository)
+    candidates = candidate_cursors(repository, code_lines)
     if len(candidates) < count:
         raise ValueError(f"{repository.root} has only {len(candidates)} candidate lines for {count} samples")
     return rng.sample(candidates, count)
 
 
-def candidate_cursors(repository: Repository) -> list[Cursor]:
-    """Every line `sample_cursors` may draw, in path and line order."""
+def candidate_cursors(repository: Repository, code_lines: bool = False) -> list[Cursor]:
+    """Every line `sample_cursors` may draw, in path and line order; with `code_lines`, none inside a string
+    that spans lines (a docstring's text: `string_lines`)."""
     candidates: list[Cursor] = []
     snapshot = repository.snapshot()
     for path in sorted(snapshot.files):
@@ -123,8 +128,9 @@ def candidate_cursors(repository: Repository) -> list[Cursor]:
         if file.language != "python":
             continue
         lines = file.text.split("\n")
+        inside = string_lines(file.text) if code_lines else frozenset()
         for index in body_lines(file.bytes, file.units):
-            if index >= len(lines):
+            if index >= len(lines) or index in inside:
                 continue
             line = lines[index]
             code = line.strip()
@@ -133,6 +139,19 @@ def candidate_cursors(repository: Repository) -> list[Cursor]:
             indent = line[: len(line) - len(line.lstrip())]
             candidates.append(Cursor(snapshot.root, path, index, indent, code))
     return candidates
+
+
+def string_lines(text: str) -> frozenset[int]:
+    """0-based lines that start inside a string literal spanning lines (a docstring's second line on); none if
+    Python's tokenizer cannot read the file."""
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0], token.end[0]))  # rows are 1-based: the lines after the first
+    except (tokenize.TokenError, SyntaxError):
+        return frozenset()
+    return frozenset(inside)
 
 
 @dataclass
@@ -162,6 +181,7 @@ def repository_cursors(
     With `keep`, the cursors are the first ones it keeps among all the candidates in a seeded random order
     (other cursors than without it, for the same seed)."""
     rng = random.Random(args.seed)
+    code_lines = getattr(args, "code_lines", False)
     root = getattr(args, "root", None) or stdlib_root()
     per_repo = [
         args.samples // len(args.repos) + (index < args.samples % len(args.repos)) for index in range(len(args.repos))
@@ -172,10 +192,10 @@ def repository_cursors(
         repository = Repository(Path(root) / name, cache_dir=cache / name, ignore_patterns=IGNORED)
         repository.scan()
         if keep is None:
-            for cursor in sample_cursors(repository, count, rng):
+            for cursor in sample_cursors(repository, count, rng, code_lines):
                 yield name, repository, cursor
             continue
-        candidates = candidate_cursors(repository)
+        candidates = candidate_cursors(repository, code_lines)
         rng.shuffle(candidates)
         kept = 0
         for cursor in candidates:
@@ -239,7 +259,7 @@ def new_names_filter(
 
 def chosen(args: argparse.Namespace) -> str:
     """The run's cursors in words, for a plot's title."""
-    text = f"{args.samples} cursors"
+    text = f"{args.samples} cursors" + (" on code lines" if getattr(args, "code_lines", False) else "")
     if getattr(args, "new_names", None):
         smaller, larger = args.new_names
         text += f" where {larger}'s prompt holds a name of the line that {smaller}'s lacks"
@@ -263,7 +283,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     record = RunRecord.from_args(
         "complete", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
         window=args.window, split=args.split, unit_tokens=args.unit_tokens,
-        new_names=getattr(args, "new_names", None),
+        new_names=getattr(args, "new_names", None), code_lines=getattr(args, "code_lines", False),
     )  # fmt: skip
     engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
     train_length = next(iter(engines.values())).train_length

@@ -115,6 +115,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     record = RunRecord.from_args(
         "line-loss", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
         window=args.window, split=args.split, unit_tokens=args.unit_tokens, new_names=args.new_names,
+        code_lines=args.code_lines,
     )  # fmt: skip
     engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
     train_length = next(iter(engines.values())).train_length

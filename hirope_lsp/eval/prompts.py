@@ -45,8 +45,9 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval prompts` command: returns the results it wrote to OUT/prompts.json (and .png)."""
     budgets = [(label, parse_budget(label)[1]) for label in args.budgets]
     record = RunRecord.from_args(
-        "prompts", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens
-    )
+        "prompts", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
+        code_lines=getattr(args, "code_lines", False),
+    )  # fmt: skip
     train_length = train_length_of(loaded.model.config)
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
     rows: list[Held] = []

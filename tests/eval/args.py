@@ -9,4 +9,5 @@ from typing import Any
 
 def eval_args(tmp_path: Path, **values: Any) -> argparse.Namespace:
     common = {"model": "tiny", "dtype": "float32", "device": "cpu", "seed": 0, "out": str(tmp_path), "first_group": 0}
-    return argparse.Namespace(**{**common, "window": 16, "split": None, "unit_tokens": None, **values})
+    defaults = {"window": 16, "split": None, "unit_tokens": None, "new_names": None, "code_lines": False}
+    return argparse.Namespace(**{**common, **defaults, **values})

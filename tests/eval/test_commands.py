@@ -28,6 +28,7 @@ def test_eval_defaults() -> None:
     assert (prompts.seed, prompts.samples, prompts.repos, prompts.max_tokens) == (3, 10, ["email", "asyncio"], 32)
     assert prompts.budgets == ["flat:0.0625", "flat:0.25", "flat:1", "hirope:2"]
     lines = _parser().parse_args(["eval", "line-loss", "--new-names", "flat:1", "hirope:2", "--repos", "asyncio"])
+    assert not complete.code_lines and _parser().parse_args(["eval", "prompts", "--code-lines"]).code_lines
     assert (lines.budgets, lines.new_names, lines.repos, lines.unit_tokens) == (
         ["flat:1", "hirope:2"],
         ["flat:1", "hirope:2"],

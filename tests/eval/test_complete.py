@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from hirope_lsp.eval.complete import Cursor, body_lines, names_held, parse_budget, run, sample_cursors
+from hirope_lsp.eval.complete import (
+    Cursor,
+    body_lines,
+    candidate_cursors,
+    names_held,
+    parse_budget,
+    run,
+    sample_cursors,
+    string_lines,
+)
 from hirope_lsp.eval.metrics import code_names
 from hirope_lsp.eval.report import engines_by_mode
 from hirope_lsp.index.document import Document
@@ -38,6 +47,26 @@ def test_cursors_are_code_lines_of_function_bodies(repo_root: Path, tmp_path: Pa
     assert {cursor.expected for cursor in cursors} <= expected
     with pytest.raises(ValueError, match="candidate lines"):
         sample_cursors(repository, 50, random.Random(0))
+
+
+def test_code_lines_leave_out_the_lines_inside_a_docstring(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    source = (
+        'def f(x):\n    """Return the value\n    of x doubled, for everyone.\n    """\n'
+        "    value = x * 2\n    return value\n"
+    )
+    (package / "doc.py").write_text(source)
+    repository = Repository(package, cache_dir=tmp_path / "cache")
+    repository.scan()
+    assert [c.expected for c in candidate_cursors(repository)] == [
+        "of x doubled, for everyone.",
+        "value = x * 2",
+        "return value",
+    ]
+    assert [c.expected for c in candidate_cursors(repository, code_lines=True)] == ["value = x * 2", "return value"]
+    assert string_lines('x = 1\ns = """a\nb\nc"""\n') == {2, 3}  # 0-based: the lines after the string's first
+    assert string_lines('s = """never closed\n') == frozenset()  # untokenizable: nothing left out
 
 
 def test_cut_text_keeps_the_indentation_and_puts_the_cursor_after_it(tmp_path: Path) -> None:
