@@ -17,7 +17,8 @@ pair, then the mean change, its standard deviation, the paired t statistic and h
 - complete: A and B are budgets (`--budgets`, e.g. flat:1, hirope:2); the change is B's edit similarity
   minus A's (higher is better), and the exact matches of each.
 - line-loss: A and B are budgets; the change is B's line loss (the mean token loss of the removed line, nats)
-  minus A's (lower is better).
+  minus A's, or with `--value far_name_loss` B's mean loss of the far names' tokens minus A's (cursors with
+  far names only); lower is better.
 
 Files after `--a-files` / `--b-files` are read for that side only (the same budget name may mean two rules
 in two runs); the positional files serve a side that has none. A sample that two files of one side
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hirope_lsp.eval.metrics import paired_change
+from hirope_lsp.eval.metrics import names_loss, paired_change
 
 Key = tuple[str, ...]
 
@@ -120,28 +121,45 @@ def ppl_samples(data: dict[str, Any], source: str, name: str, length: int | None
     return [Scored((sequence,), float(value), source=source) for sequence, value in zip(names, values, strict=True)]
 
 
-def cursor_samples(data: dict[str, Any], source: str, budget: str) -> list[Scored]:
-    """The budget's cursors (complete or line-loss), keyed by repository, file and line."""
+def cursor_samples(data: dict[str, Any], source: str, budget: str, value: str = "line_loss") -> list[Scored]:
+    """The budget's cursors (complete or line-loss), keyed by repository, file and line; of line-loss, the
+    sample's `value` (line_loss or far_name_loss; cursors without far names are left out of the latter)."""
     complete = data["eval"] == "complete"
-    return [
-        Scored(
-            (sample["repository"], sample["file"], str(sample["line"])),
-            float(sample["similarity"] if complete else sample["line_loss"]),
-            exact=bool(sample["exact"]) if complete else None,
-            source=source,
-        )
-        for sample in data["samples"]
-        if sample["budget"] == budget
-    ]
+    found: list[Scored] = []
+    for sample in data["samples"]:
+        if sample["budget"] != budget:
+            continue
+        key = (sample["repository"], sample["file"], str(sample["line"]))
+        if complete:
+            found.append(Scored(key, float(sample["similarity"]), exact=bool(sample["exact"]), source=source))
+            continue
+        score = line_loss_value(sample, value)
+        if score is not None:
+            found.append(Scored(key, score, source=source))
+    return found
 
 
-def collect(files: Iterable[tuple[str, dict[str, Any]]], kind: str, spec: str, length: int | None) -> dict[Key, Scored]:
+def line_loss_value(sample: dict[str, Any], value: str) -> float | None:
+    """A line-loss sample's line_loss, or the mean loss of its far names' tokens (from its tokens' losses)."""
+    if value == "line_loss":
+        return float(sample["line_loss"])
+    if value == "far_name_loss":
+        return names_loss(sample["losses"], sample["token_names"], sample["far_names"])
+    raise ValueError(f"--value is line_loss or far_name_loss, got {value!r}")
+
+
+def collect(
+    files: Iterable[tuple[str, dict[str, Any]]], kind: str, spec: str, length: int | None, value: str = "line_loss"
+) -> dict[Key, Scored]:
     """Every sample of one method across the files; the same key with two values is an error."""
     name, at = method_at(spec, length) if kind == "ppl" else (spec, None)
     found: dict[Key, Scored] = {}
     for source, data in files:
         try:
-            samples = ppl_samples(data, source, name, at) if kind == "ppl" else cursor_samples(data, source, name)
+            if kind == "ppl":
+                samples = ppl_samples(data, source, name, at)
+            else:
+                samples = cursor_samples(data, source, name, value)
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{source}: not the layout of `eval {kind}` results (at {error!r})") from None
         for sample in samples:
@@ -175,6 +193,7 @@ def compare(
     length: int | None = None,
     a_paths: list[Path] | None = None,
     b_paths: list[Path] | None = None,
+    value: str = "line_loss",
 ) -> Comparison:
     """Pair A's and B's samples across the result files (all of one evaluation); A reads
     `a_paths` if given, else `paths`, and B likewise."""
@@ -185,7 +204,9 @@ def compare(
     if len(kinds) != 1:
         raise ValueError("pass result files of one evaluation: ppl.json, complete.json or line-loss.json, not a mix")
     (kind,) = kinds
-    first, second = collect(a_files, kind, a, length), collect(b_files, kind, b, length)
+    if value != "line_loss" and kind != "line-loss":
+        raise ValueError(f"--value {value} reads line-loss.json files, not {kind}.json")
+    first, second = collect(a_files, kind, a, length, value), collect(b_files, kind, b, length, value)
     pairs = [(first[key], second[key]) for key in sorted(first.keys() & second.keys())]
     if not pairs:
         raise ValueError(f"no sample scored by both {a} ({len(first)} samples) and {b} ({len(second)})")
@@ -222,9 +243,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--b", required=True, metavar="NAME", help="the candidate, as --a")
     parser.add_argument("--length", type=int, default=None, help="ppl: the bucket length of NAMEs without @")
+    parser.add_argument(
+        "--value",
+        choices=["line_loss", "far_name_loss"],
+        default="line_loss",
+        help="line-loss: what to pair, the line's loss or its far names' token loss",
+    )
     parser.add_argument("--a-files", nargs="+", type=Path, default=[], help="files for A alone (not the positional)")
     parser.add_argument("--b-files", nargs="+", type=Path, default=[], help="files for B alone (not the positional)")
 
 
 def run(args: argparse.Namespace) -> list[str]:
-    return table(compare(args.files, args.a, args.b, args.length, args.a_files, args.b_files))
+    return table(compare(args.files, args.a, args.b, args.length, args.a_files, args.b_files, args.value))

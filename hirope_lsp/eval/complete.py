@@ -27,6 +27,10 @@ prompt within the training window, unless --window sets a smaller window); hirop
 windows with repository context (the server grows its context to `prompt.contextMultiple` = 2 windows).
 flat:2 is the stock model beyond its window. A fraction is a smaller budget: flat:0.125 is 1,024 tokens on
 an 8k model, where the server's context settles on a 2-core CPU (docs/BENCHMARKS.md, bench_lsp).
+truncate:2 is hirope:2's prompt cut to its last training window's worth (less the tokens to generate), on
+the stock model: `eval ppl`'s truncation baseline at a cursor. It tells apart what hirope:2 gains from the
+context beyond the window and what it gains from the prompt builder laying out a larger budget differently
+(the last 8k tokens of a 16k prompt are not the 8k prompt: a larger budget takes more of some files).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import statistics
 import tempfile
 import tokenize
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,16 +80,52 @@ class Cursor:
         return cut, offset + len(self.indent.encode("utf-8"))
 
 
-def parse_budget(label: str) -> tuple[RopeMode, float]:
-    name, _, multiple = label.partition(":")
-    mode: RopeMode = "hirope" if name == "hirope" else "flat"
-    try:
-        value = float(multiple)
-    except ValueError:
-        value = 0.0
-    if name not in ("flat", "hirope") or value <= 0:
-        raise ValueError(f"a budget is MODE:MULTIPLE with MODE flat or hirope, got {label!r}")
-    return mode, value
+@dataclass(frozen=True)
+class Budget:
+    """MODE:MULTIPLE: the prompt of MULTIPLE training windows, on the engine of `mode`; `truncate`: cut to
+    its last training window's worth and run on stock rope."""
+
+    label: str
+    mode: RopeMode
+    multiple: float
+    truncate: bool = False
+
+    @classmethod
+    def parse(cls, label: str) -> Budget:
+        name, _, multiple = label.partition(":")
+        try:
+            value = float(multiple)
+        except ValueError:
+            value = 0.0
+        if name not in ("flat", "hirope", "truncate") or value <= 0:
+            raise ValueError(f"a budget is MODE:MULTIPLE with MODE flat, hirope or truncate, got {label!r}")
+        return cls(label, "hirope" if name == "hirope" else "flat", value, name == "truncate")
+
+    def prompt(
+        self, repository: Repository, cursor: Cursor, tokenizer: CachedTokenizer, train_length: int, max_tokens: int
+    ) -> Prompt:
+        """The budget's prompt at the cursor (`max_tokens` to generate come off it)."""
+        prompt = prompt_at(repository, cursor, tokenizer, int(train_length * self.multiple) - max_tokens)
+        return last_tokens(prompt, train_length - max_tokens) if self.truncate else prompt
+
+
+def last_tokens(prompt: Prompt, count: int) -> Prompt:
+    """The prompt's last `count` tokens (all of it if it is shorter), with the files and the context they
+    keep. Plain prompts only: a fill-in-the-middle prompt cut at its start loses its format's tokens."""
+    dropped = len(prompt.ids) - count
+    if dropped <= 0:
+        return prompt
+    if prompt.format != "plain":
+        raise ValueError(f"truncate budgets need a plain prompt; this model's is {prompt.format}")
+    positions = prompt.positions[dropped:]
+    first_file = positions.file[0] if positions.file else 1  # file k of the prompt is files[k - 1]
+    return replace(
+        prompt,
+        ids=prompt.ids[dropped:],
+        positions=positions,
+        files=prompt.files[max(0, first_file - 1) :],
+        context_tokens=max(0, prompt.context_tokens - dropped),
+    )
 
 
 def body_lines(data: bytes, units: tuple[Unit, ...]) -> list[int]:
@@ -230,31 +270,47 @@ def prompt_names(loaded: LoadedModel, cursor: Cursor, prompt: Prompt) -> tuple[l
     return names_held(cursor.expected, loaded.tokenizer.decode(list(prompt.ids)))
 
 
-def holds_new_names(
-    loaded: LoadedModel, tokenizer: CachedTokenizer, budgets: tuple[int, int]
-) -> Callable[[Repository, Cursor], bool]:
-    """Whether the prompt of the second budget (in tokens) holds a name of the removed line that the first
-    budget's prompt does not: the cursors where the extra context has what the smaller prompt lacks."""
+def new_names(
+    loaded: LoadedModel,
+    tokenizer: CachedTokenizer,
+    budgets: tuple[Budget, Budget],
+    train_length: int,
+    max_tokens: int,
+) -> Callable[[Repository, Cursor], list[str]]:
+    """The names of the removed line that the second budget's prompt holds and the first budget's does not:
+    what the extra context has that the smaller prompt lacks."""
 
-    def held(repository: Repository, cursor: Cursor, budget: int) -> set[str]:
-        return set(prompt_names(loaded, cursor, prompt_at(repository, cursor, tokenizer, budget))[1])
+    def held(repository: Repository, cursor: Cursor, budget: Budget) -> set[str]:
+        prompt = budget.prompt(repository, cursor, tokenizer, train_length, max_tokens)
+        return set(prompt_names(loaded, cursor, prompt)[1])
 
-    def holds(repository: Repository, cursor: Cursor) -> bool:
+    def names(repository: Repository, cursor: Cursor) -> list[str]:
         smaller, larger = budgets
-        return bool(held(repository, cursor, larger) - held(repository, cursor, smaller))
+        return sorted(held(repository, cursor, larger) - held(repository, cursor, smaller))
 
-    return holds
+    return names
+
+
+def new_names_of(
+    args: argparse.Namespace, loaded: LoadedModel, tokenizer: CachedTokenizer, train_length: int
+) -> Callable[[Repository, Cursor], list[str]] | None:
+    """`new_names` for `--new-names SMALLER LARGER` (budget labels), None without it."""
+    labels = getattr(args, "new_names", None)
+    if not labels:
+        return None
+    smaller, larger = (Budget.parse(label) for label in labels)
+    return new_names(loaded, tokenizer, (smaller, larger), train_length, args.max_tokens)
 
 
 def new_names_filter(
     args: argparse.Namespace, loaded: LoadedModel, tokenizer: CachedTokenizer, train_length: int
 ) -> Callable[[Repository, Cursor], bool] | None:
-    """`holds_new_names` for `--new-names SMALLER LARGER` (budget labels), None without it."""
-    labels = getattr(args, "new_names", None)
-    if not labels:
+    """With `--new-names SMALLER LARGER`, whether LARGER's prompt holds a name of the line that SMALLER's
+    lacks; None without it."""
+    names = new_names_of(args, loaded, tokenizer, train_length)
+    if names is None:
         return None
-    smaller, larger = (int(train_length * parse_budget(label)[1]) - args.max_tokens for label in labels)
-    return holds_new_names(loaded, tokenizer, (smaller, larger))
+    return lambda repository, cursor: bool(names(repository, cursor))
 
 
 def chosen(args: argparse.Namespace) -> str:
@@ -266,44 +322,39 @@ def chosen(args: argparse.Namespace) -> str:
     return text
 
 
-def complete_at(
-    repository: Repository, cursor: Cursor, engine: Engine, tokenizer: CachedTokenizer, budget: int, max_tokens: int
-) -> tuple[str, Any, Any]:
-    """The first line the engine completes at the cursor, the prompt and the completion."""
-    prompt = prompt_at(repository, cursor, tokenizer, budget)
+def complete_at(engine: Engine, prompt: Prompt, max_tokens: int) -> tuple[str, Any]:
+    """The first line the engine completes after the prompt, and the completion."""
     engine.reset()  # cold, so that the latency is a first request's
     stop = StopRule(multiline=False, block_indent=prompt.block_indent)
     completion = engine.complete(prompt.ids, prompt.positions, stop, max_tokens)
-    return completion.text.split("\n")[0], prompt, completion
+    return completion.text.split("\n")[0], completion
 
 
 def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval complete` command: returns the results it wrote to OUT/complete.json (and .png)."""
-    budgets = [(label, *parse_budget(label)) for label in args.budgets]
+    budgets = [Budget.parse(label) for label in args.budgets]
     record = RunRecord.from_args(
         "complete", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
         window=args.window, split=args.split, unit_tokens=args.unit_tokens,
         new_names=getattr(args, "new_names", None), code_lines=getattr(args, "code_lines", False),
     )  # fmt: skip
-    engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
+    engines = engines_by_mode(loaded, (budget.mode for budget in budgets), args)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
     keep = new_names_filter(args, loaded, tokenizer, train_length)
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as cache, progress("eval complete", args.samples * len(budgets)) as bar:
         for name, repository, cursor in repository_cursors(args, Path(cache), keep):
-            for label, mode, multiple in budgets:
-                budget = int(train_length * multiple) - args.max_tokens
-                predicted, prompt, completion = complete_at(
-                    repository, cursor, engines[mode], tokenizer, budget, args.max_tokens
-                )
+            for budget in budgets:
+                prompt = budget.prompt(repository, cursor, tokenizer, train_length, args.max_tokens)
+                predicted, completion = complete_at(engines[budget.mode], prompt, args.max_tokens)
                 names, held = prompt_names(loaded, cursor, prompt)
                 outcomes.append(
                     Outcome(
                         name,
                         cursor.path.relative_to(repository.root).as_posix(),
                         cursor.line + 1,
-                        label,
+                        budget.label,
                         cursor.expected,
                         predicted,
                         exact_match(predicted, cursor.expected),
@@ -316,8 +367,8 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
                         held,
                     )
                 )
-                bar.step(label)
-    summary = {label: summarize([o for o in outcomes if o.budget == label]) for label, _, _ in budgets}
+                bar.step(budget.label)
+    summary = {b.label: summarize([o for o in outcomes if o.budget == b.label]) for b in budgets}
     results = {"train_length": train_length, "summary": summary, "samples": [asdict(o) for o in outcomes]}
     out = Path(args.out)
     write_json(out / "complete.json", record, results)

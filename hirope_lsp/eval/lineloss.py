@@ -1,6 +1,7 @@
 """How likely the model finds the removed line, by budget: `eval complete`'s cursors, teacher-forced.
 
-    hirope-lsp eval line-loss [--repos email] [--samples 2] [--budgets flat:1 hirope:2] [--new-names flat:1 hirope:2]
+    hirope-lsp eval line-loss [--repos email] [--samples 2] [--budgets flat:1 truncate:2 hirope:2]
+                              [--new-names flat:1 hirope:2] [--code-lines]
 
 `eval complete` scores a cursor by the model's first choice, so a context that makes the right line likelier
 without making it the first choice counts for nothing there. This measures the likelihood itself. At the
@@ -13,10 +14,12 @@ the tokens it generates (`Engine.cold_state`). The forward runs the loaded weigh
 lean decode step is not used), so the losses are not the decode's to the last bit.
 
 Per budget: the line loss (a line's mean token loss, averaged over the cursors), the loss of the tokens of
-the line's names (identifiers, keywords aside), and that of the far names' tokens: the names that the last
-budget's prompt holds and the first budget's does not, scored under every budget (with `--budgets flat:1
-hirope:2 --new-names flat:1 hirope:2` every cursor has one). Each budget after the first is paired with the
-first, cursor by cursor: the mean change and its paired t. `eval compare` pairs line losses across files.
+the line's names (identifiers, keywords aside), and that of the far names' tokens, scored under every budget:
+the names that `--new-names` LARGER's prompt holds and SMALLER's does not (without it, the last budget's and
+the first budget's). Each budget after the first is paired with the first, cursor by cursor: the mean change
+and its paired t. `eval compare` pairs line losses, or far-name losses (`--value far_name_loss`), across
+files: with `--budgets truncate:2 --new-names flat:1 hirope:2` a run scores the truncation baseline at the
+cursors and on the far names of a `--budgets flat:1 hirope:2` run with the same seed.
 """
 
 from __future__ import annotations
@@ -30,16 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from hirope_lsp.eval.complete import (
+    Budget,
     Cursor,
     budget_bars,
     chosen,
     new_names_filter,
-    parse_budget,
-    prompt_at,
+    new_names_of,
     prompt_names,
     repository_cursors,
 )
-from hirope_lsp.eval.metrics import IDENTIFIER, code_names, paired_change
+from hirope_lsp.eval.metrics import IDENTIFIER, code_names, names_loss, paired_change
 from hirope_lsp.eval.ppl import target_scores
 from hirope_lsp.eval.report import RunRecord, engines_by_mode, progress, pyplot, save_figure, write_json
 from hirope_lsp.model.engine import Engine
@@ -62,7 +65,9 @@ class LineLoss:
     line_loss: float  # the mean of `losses`
     names: list[str]  # the line's names
     names_in_prompt: list[str]  # those the prompt holds
-    far_names: list[str]  # those the last budget's prompt holds and the first's does not (set per cursor)
+    far_names: list[str]  # `--new-names` LARGER's prompt holds them and SMALLER's does not (else: the last
+    # budget's and the first's); set per cursor
+    far_name_loss: float | None  # the mean loss of their tokens (None: none)
     prompt_tokens: int
     seconds: float
 
@@ -109,38 +114,44 @@ def score_line(engine: Engine, healer: TokenHealer, prompt: Prompt, expected: st
 
 def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval line-loss` command: returns the results it wrote to OUT/line-loss.json (and .png)."""
-    budgets = [(label, *parse_budget(label)) for label in args.budgets]
-    if len(budgets) < 2:
-        raise ValueError("eval line-loss compares budgets: pass at least two, e.g. --budgets flat:1 hirope:2")
+    budgets = [Budget.parse(label) for label in args.budgets]
+    if len(budgets) < 2 and not args.new_names:
+        raise ValueError("eval line-loss needs two budgets or --new-names to tell the far names by")
     record = RunRecord.from_args(
         "line-loss", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
         window=args.window, split=args.split, unit_tokens=args.unit_tokens, new_names=args.new_names,
         code_lines=args.code_lines,
     )  # fmt: skip
-    engines = engines_by_mode(loaded, (mode for _, mode, _ in budgets), args)
+    engines = engines_by_mode(loaded, (budget.mode for budget in budgets), args)
     train_length = next(iter(engines.values())).train_length
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
     healer = TokenHealer(loaded.tokenizer)
     keep = new_names_filter(args, loaded, tokenizer, train_length)
+    far_names = new_names_of(args, loaded, tokenizer, train_length)
     rows: list[LineLoss] = []
     with tempfile.TemporaryDirectory() as cache, progress("eval line-loss", args.samples * len(budgets)) as bar:
         for name, repository, cursor in repository_cursors(args, Path(cache), keep):
             at_cursor: list[LineLoss] = []
-            for label, mode, multiple in budgets:
-                prompt = prompt_at(repository, cursor, tokenizer, int(train_length * multiple) - args.max_tokens)
+            for budget in budgets:
+                prompt = budget.prompt(repository, cursor, tokenizer, train_length, args.max_tokens)
                 started = time.perf_counter()
-                scored = score_line(engines[mode], healer, prompt, cursor.expected)
+                scored = score_line(engines[budget.mode], healer, prompt, cursor.expected)
                 seconds = time.perf_counter() - started
                 names, held = prompt_names(loaded, cursor, prompt)
-                at_cursor.append(row_for(name, repository.root, cursor, label, scored, names, held, prompt, seconds))
-                bar.step(label)
-            far = sorted(set(at_cursor[-1].names_in_prompt) - set(at_cursor[0].names_in_prompt))
+                row = row_for(name, repository.root, cursor, budget.label, scored, names, held, prompt, seconds)
+                at_cursor.append(row)
+                bar.step(budget.label)
+            if far_names is not None:
+                far = far_names(repository, cursor)
+            else:
+                far = sorted(set(at_cursor[-1].names_in_prompt) - set(at_cursor[0].names_in_prompt))
             for row in at_cursor:
                 row.far_names = far
+                row.far_name_loss = names_loss(row.losses, row.token_names, far)
             rows.extend(at_cursor)
-    first = budgets[0][0]
-    summary = {label: summarize([row for row in rows if row.budget == label]) for label, _, _ in budgets}
-    paired = {label: against(rows, first, label) for label, _, _ in budgets[1:]}
+    first = budgets[0].label
+    summary = {b.label: summarize([row for row in rows if row.budget == b.label]) for b in budgets}
+    paired = {b.label: against(rows, first, b.label) for b in budgets[1:]}
     results = {"train_length": train_length, "summary": summary, "against_first": paired,
                "samples": [asdict(row) for row in rows]}  # fmt: skip
     out = Path(args.out)
@@ -174,6 +185,7 @@ def row_for(
         names,
         held,
         [],
+        None,
         len(prompt.ids),
         seconds,
     )
@@ -216,7 +228,7 @@ def against(rows: list[LineLoss], first: str, label: str) -> dict[str, Any]:
     result: dict[str, Any] = {"pairs": len(pairs)}
     for key, changes in (
         ("line_loss", [b.line_loss - a.line_loss for a, b in pairs]),
-        ("far_name_loss", [far_change(a, b) for a, b in pairs if a.far_names]),
+        ("far_name_loss", [change for a, b in pairs if (change := far_change(a, b)) is not None]),
     ):
         if changes:
             mean, sd, t = paired_change(changes)
@@ -225,10 +237,11 @@ def against(rows: list[LineLoss], first: str, label: str) -> dict[str, Any]:
     return result
 
 
-def far_change(a: LineLoss, b: LineLoss) -> float:
-    """The change of the mean loss of the far names' tokens from row `a` to row `b` (one cursor)."""
-    far = set(a.far_names)
-    return statistics.fmean(name_losses(b, far)) - statistics.fmean(name_losses(a, far))
+def far_change(a: LineLoss, b: LineLoss) -> float | None:
+    """The far names' token loss at row `b` minus at row `a` (one cursor), None without far names."""
+    if a.far_name_loss is None or b.far_name_loss is None:
+        return None
+    return b.far_name_loss - a.far_name_loss
 
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:

@@ -6,6 +6,7 @@
 - edit similarity: 1 - Levenshtein distance / the longer length, on characters (1.0 for two empty strings);
 - recall: the share of expected names that the model's answer contains as whole identifiers;
 - code names: the identifiers of a line of code, Python keywords aside;
+- the loss of a line's names: the mean loss of the tokens that belong to chosen names;
 - a paired change: the mean of per-sample differences, their standard deviation and the paired t statistic.
 """
 
@@ -76,3 +77,11 @@ def paired_change(changes: list[float]) -> tuple[float, float, float | None]:
     sd = math.sqrt(sum((c - mean) ** 2 for c in changes) / (count - 1)) if count > 1 else 0.0
     t = mean / (sd / math.sqrt(count)) if count > 1 and sd > 0 else None
     return mean, sd, t
+
+
+def names_loss(losses: list[float], token_names: list[str | None], names: Iterable[str]) -> float | None:
+    """The mean loss of the tokens that belong to one of `names` (`token_names[i]`: the name token i is part
+    of, or None), or None if no token does."""
+    chosen = set(names)
+    picked = [loss for loss, name in zip(losses, token_names, strict=True) if name is not None and name in chosen]
+    return sum(picked) / len(picked) if picked else None

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hirope_lsp.eval.complete import budget_bars, parse_budget, prompt_at, prompt_names, repository_cursors
+from hirope_lsp.eval.complete import Budget, budget_bars, prompt_names, repository_cursors
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, save_figure, write_json
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import train_length_of
@@ -43,7 +43,7 @@ class Held:
 
 def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     """The `eval prompts` command: returns the results it wrote to OUT/prompts.json (and .png)."""
-    budgets = [(label, parse_budget(label)[1]) for label in args.budgets]
+    budgets = [Budget.parse(label) for label in args.budgets]
     record = RunRecord.from_args(
         "prompts", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
         code_lines=getattr(args, "code_lines", False),
@@ -53,14 +53,14 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     rows: list[Held] = []
     with tempfile.TemporaryDirectory() as cache, progress("eval prompts", args.samples * len(budgets)) as bar:
         for name, repository, cursor in repository_cursors(args, Path(cache)):
-            for label, multiple in budgets:
-                prompt = prompt_at(repository, cursor, tokenizer, int(train_length * multiple) - args.max_tokens)
+            for budget in budgets:
+                prompt = budget.prompt(repository, cursor, tokenizer, train_length, args.max_tokens)
                 names, held = prompt_names(loaded, cursor, prompt)
                 path = cursor.path.relative_to(repository.root).as_posix()
                 size = (len(prompt.ids), prompt.context_tokens, len(prompt.files))
-                rows.append(Held(name, path, cursor.line + 1, label, cursor.expected, names, held, *size))
-                bar.step(label)
-    summary = {label: summarize([row for row in rows if row.budget == label]) for label, _ in budgets}
+                rows.append(Held(name, path, cursor.line + 1, budget.label, cursor.expected, names, held, *size))
+                bar.step(budget.label)
+    summary = {b.label: summarize([row for row in rows if row.budget == b.label]) for b in budgets}
     results = {"train_length": train_length, "summary": summary, "samples": [asdict(row) for row in rows]}
     out = Path(args.out)
     write_json(out / "prompts.json", record, results)

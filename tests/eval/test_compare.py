@@ -87,18 +87,25 @@ def test_complete_pairs_cursors_and_each_side_can_read_its_own_files(tmp_path: P
 
 def test_line_loss_pairs_cursors_and_lower_is_better(tmp_path: Path) -> None:
     samples = [
-        {"repository": "email", "file": "a.py", "line": 3, "budget": "flat:1", "line_loss": 2.0},
-        {"repository": "email", "file": "a.py", "line": 3, "budget": "hirope:2", "line_loss": 1.5},
-        {"repository": "email", "file": "b.py", "line": 7, "budget": "flat:1", "line_loss": 1.0},
-        {"repository": "email", "file": "b.py", "line": 7, "budget": "hirope:2", "line_loss": 1.25},
+        {"file": "a.py", "line": 3, "budget": "flat:1", "line_loss": 2.0, "losses": [1.0, 3.0], "far_names": ["x"]},
+        {"file": "a.py", "line": 3, "budget": "hirope:2", "line_loss": 1.5, "losses": [2.0, 1.0], "far_names": ["x"]},
+        {"file": "b.py", "line": 7, "budget": "flat:1", "line_loss": 1.0, "losses": [1.0, 1.0], "far_names": []},
+        {"file": "b.py", "line": 7, "budget": "hirope:2", "line_loss": 1.25, "losses": [1.0, 1.5], "far_names": []},
     ]
+    for sample in samples:
+        sample.update(repository="email", token_names=[None, "x"])
     path = tmp_path / "line-loss.json"
     path.write_text(json.dumps({"eval": "line-loss", "samples": samples}), encoding="utf-8")
     comparison = compare([path], "flat:1", "hirope:2")
     assert comparison.changes() == pytest.approx([-0.5, 0.25])
+    other = complete_file(tmp_path / "c.json", [("a.py", 3, "flat:1", 0.5, False)])
+    with pytest.raises(ValueError, match=r"reads line-loss\.json files"):
+        compare([other], "flat:1", "hirope:2", value="far_name_loss")
     summary = comparison.summary()
     assert (summary["better"], summary["worse"], summary["same"]) == (1, 1, 0)  # a lower loss is better
     assert "exact_a" not in summary
+    far = compare([path], "flat:1", "hirope:2", value="far_name_loss")  # the token of name x; b.py has no far name
+    assert [a.key for a, _ in far.pairs] == [("email", "a.py", "3")] and far.changes() == pytest.approx([-2.0])
 
 
 def test_the_command_prints_the_pairs_and_fails_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

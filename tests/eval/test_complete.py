@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from hirope_lsp.eval.complete import (
+    Budget,
     Cursor,
     body_lines,
     candidate_cursors,
     names_held,
-    parse_budget,
     run,
     sample_cursors,
     string_lines,
@@ -25,6 +25,7 @@ from hirope_lsp.index.languages import language_for_path
 from hirope_lsp.index.outline import top_level_units
 from hirope_lsp.index.repository import Repository
 from hirope_lsp.model.loader import LoadedModel
+from hirope_lsp.prompt.tokens import CachedTokenizer, TransformersTokenizer
 from tests.eval.args import eval_args
 from tests.eval.toyrepo import SHAPES
 
@@ -87,10 +88,32 @@ def test_body_lines_skip_the_definition_line() -> None:
     ]
 
 
-def test_parse_budget_rejects_unknown_modes() -> None:
-    assert parse_budget("hirope:2") == ("hirope", 2.0)
-    with pytest.raises(ValueError, match="MODE:MULTIPLE"):
-        parse_budget("yarn:2")
+def test_budgets_parse_and_reject_unknown_modes() -> None:
+    assert Budget.parse("hirope:2") == Budget("hirope:2", "hirope", 2.0, truncate=False)
+    assert Budget.parse("truncate:2") == Budget("truncate:2", "flat", 2.0, truncate=True)
+    for label in ("yarn:2", "flat:0", "hirope", "flat:x"):
+        with pytest.raises(ValueError, match="MODE:MULTIPLE"):
+            Budget.parse(label)
+
+
+def test_a_truncate_budget_is_the_larger_prompt_cut_to_the_window(
+    tiny: LoadedModel, repo_root: Path, tmp_path: Path
+) -> None:
+    repository = Repository(repo_root / "pkg", cache_dir=tmp_path / "cache")
+    repository.scan()
+    tokenizer = CachedTokenizer(TransformersTokenizer(tiny.tokenizer))
+    cursor = next(c for c in candidate_cursors(repository) if c.path.name == "main.py")
+    full = Budget.parse("hirope:4").prompt(repository, cursor, tokenizer, 64, 4)
+    cut = Budget.parse("truncate:4").prompt(repository, cursor, tokenizer, 64, 4)
+    assert len(full.ids) > 60 and cut.ids == full.ids[-60:] and cut.positions == full.positions[-60:]
+    dropped = len(full.ids) - 60
+    assert cut.context_tokens == max(0, full.context_tokens - dropped)
+    assert cut.files == full.files[len(full.files) - len(cut.files) :] and cut.files[-1] == "main.py"
+    text = tiny.tokenizer.decode(list(cut.ids))
+    assert all(name in text for name in cut.files[1:])  # the first kept file may have lost its header
+    assert all(name not in text for name in full.files[: len(full.files) - len(cut.files)])
+    short = Budget.parse("truncate:0.5").prompt(repository, cursor, tokenizer, 64, 4)
+    assert short == Budget.parse("flat:0.5").prompt(repository, cursor, tokenizer, 64, 4)  # within the window
 
 
 def test_run_writes_json_and_png(tiny: LoadedModel, repo_root: Path, tmp_path: Path) -> None:

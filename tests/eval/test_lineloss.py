@@ -40,20 +40,23 @@ def test_token_names_are_the_name_spans_each_token_overlaps() -> None:
 def test_line_loss_at_completes_cursors_scores_the_removed_line(
     tiny: LoadedModel, repo_root: Path, tmp_path: Path
 ) -> None:
-    # The tiny model's training window is 64 tokens: flat:1 is a 60-token prompt, hirope:4 holds the toy repository.
+    # The tiny model's training window is 64 tokens: flat:1 is a 60-token prompt, hirope:4 holds the toy repository,
+    # truncate:4 is its last 60 tokens.
     common = {"samples": 2, "repos": ["pkg"], "root": str(repo_root), "max_tokens": 4}
     chosen = {"new_names": ["flat:1", "hirope:4"], **common}
-    results = lineloss.run(eval_args(tmp_path / "lines", budgets=["flat:1", "hirope:4"], **chosen), tiny)
+    budgets = ["flat:1", "truncate:4", "hirope:4"]
+    results = lineloss.run(eval_args(tmp_path / "lines", budgets=budgets, **chosen), tiny)
     written = json.loads((tmp_path / "lines" / "line-loss.json").read_text())
     assert (tmp_path / "lines" / "line-loss.png").stat().st_size > 1000
     assert written["eval"] == "line-loss" and written["settings"]["new_names"] == ["flat:1", "hirope:4"]
     assert written["summary"] == results["summary"]
     rows = written["samples"]
-    assert [row["budget"] for row in rows] == ["flat:1", "hirope:4"] * 2
+    assert [row["budget"] for row in rows] == budgets * 2
+    assert [row["prompt_tokens"] for row in rows[1::3]] == [60, 60]
 
     complete.run(eval_args(tmp_path / "complete", budgets=["flat:1"], **chosen), tiny)
     completed = json.loads((tmp_path / "complete" / "complete.json").read_text())["samples"]
-    assert [(row["file"], row["line"]) for row in rows[::2]] == [(row["file"], row["line"]) for row in completed]
+    assert [(row["file"], row["line"]) for row in rows[::3]] == [(row["file"], row["line"]) for row in completed]
 
     for row in rows:
         assert "".join(row["tokens"]).endswith(row["expected"])  # the healed tail, then the line
@@ -61,18 +64,24 @@ def test_line_loss_at_completes_cursors_scores_the_removed_line(
         assert row["line_loss"] == pytest.approx(statistics.fmean(row["losses"]))
         assert row["names"] == sorted(code_names(row["expected"]))
         assert {name for name in row["token_names"] if name} == set(row["names"])  # every name, scored
-    pairs = list(zip(rows[::2], rows[1::2], strict=True))
-    for first, last in pairs:
-        far = sorted(set(last["names_in_prompt"]) - set(first["names_in_prompt"]))
-        assert far and first["far_names"] == last["far_names"] == far  # --new-names chose them so
 
     def far_losses(row: dict[str, object]) -> list[float]:
         pairs = zip(row["losses"], row["token_names"], strict=True)  # type: ignore[call-overload]
         return [loss for loss, name in pairs if name in row["far_names"]]  # type: ignore[operator]
 
+    pairs = list(zip(rows[::3], rows[2::3], strict=True))  # flat:1 and hirope:4 at each cursor
+    for first, last in pairs:
+        far = sorted(set(last["names_in_prompt"]) - set(first["names_in_prompt"]))
+        assert far  # --new-names chose the cursors so
+        for row in rows:
+            if row["line"] == first["line"] and row["file"] == first["file"]:
+                assert row["far_names"] == far and row["far_name_loss"] == pytest.approx(
+                    statistics.fmean(far_losses(row))
+                )
+
     summary = written["summary"]["hirope:4"]
-    assert summary["line_loss"] == pytest.approx(statistics.fmean(row["line_loss"] for row in rows[1::2]))
-    assert summary["far_name_loss"] == pytest.approx(statistics.fmean(x for row in rows[1::2] for x in far_losses(row)))
+    assert summary["line_loss"] == pytest.approx(statistics.fmean(row["line_loss"] for row in rows[2::3]))
+    assert summary["far_name_loss"] == pytest.approx(statistics.fmean(x for row in rows[2::3] for x in far_losses(row)))
     assert summary["cursors_with_far_names"] == 2 and summary["count"] == 2
     paired = written["against_first"]["hirope:4"]
     changes = [b["line_loss"] - a["line_loss"] for a, b in pairs]
@@ -80,8 +89,8 @@ def test_line_loss_at_completes_cursors_scores_the_removed_line(
     far_changes = [statistics.fmean(far_losses(b)) - statistics.fmean(far_losses(a)) for a, b in pairs]
     assert paired["far_name_loss"]["mean_change"] == pytest.approx(statistics.fmean(far_changes))
 
-    with pytest.raises(ValueError, match="at least two"):
-        lineloss.run(eval_args(tmp_path / "one", budgets=["flat:1"], new_names=None, **common), tiny)
+    with pytest.raises(ValueError, match="two budgets or --new-names"):
+        lineloss.run(eval_args(tmp_path / "one", budgets=["flat:1"], **common), tiny)
 
 
 @pytest.mark.parametrize("mode", ["flat", "hirope"])
