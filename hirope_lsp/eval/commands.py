@@ -112,7 +112,7 @@ def add_eval_commands(parser: argparse.ArgumentParser, parents: list[argparse.Ar
     line_loss.add_argument("--budgets", nargs="+", default=["flat:1", "hirope:2"], help=budgets_help)
 
     text = "What the prompt holds of the removed line at complete's cursors, no model run (hirope_lsp/eval/prompts.py)."
-    prompts = sub("prompts", text, cursors)
+    prompts = sub("prompts", text, cursors, chosen)
     prompts.add_argument(
         "--budgets", nargs="+", default=["flat:0.0625", "flat:0.25", "flat:1", "hirope:2"], help=budgets_help
     )

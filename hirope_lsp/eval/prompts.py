@@ -2,13 +2,14 @@
 
     hirope-lsp eval prompts [--repos email] [--samples 4] [--budgets flat:0.0625 flat:1 hirope:2]
 
-The same cursors as `eval complete` with the same seed, samples, repos and root (complete.py's
-`repository_cursors`). At each cursor and budget the prompt builder gives its prompt, as `eval complete`
-does, and this records which of the removed line's names (its identifiers, keywords aside) appear anywhere
-in the prompt's text. A completion can copy only those and must guess the rest, so a larger budget can
-help a cursor by names only where it holds a name the smaller one lacks; this measures how often that is
-(elsewhere it can help only by the code's shape: a call's arguments, a line's form). The model is loaded
-for its tokenizer; seconds per cursor, not minutes.
+The same cursors as `eval complete` with the same seed, samples, repos, root, `--code-lines` and
+`--new-names` (complete.py's `repository_cursors`). At each cursor and budget the prompt builder gives its
+prompt, as `eval complete` does, and this records which of the removed line's names (its identifiers,
+keywords aside) appear anywhere in the prompt's text. A completion can copy only those and must guess the
+rest, so a larger budget can help a cursor by names only where it holds a name the smaller one lacks; this
+measures how often that is (elsewhere it can help only by the code's shape: a call's arguments, a line's
+form). `truncate:2` tells whether such a name lies within the last training window of hirope:2's prompt or
+beyond it. The model is loaded for its tokenizer; seconds per cursor, not minutes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hirope_lsp.eval.complete import Budget, budget_bars, prompt_names, repository_cursors
+from hirope_lsp.eval.complete import Budget, budget_bars, chosen, new_names_filter, prompt_names, repository_cursors
 from hirope_lsp.eval.report import RunRecord, progress, pyplot, save_figure, write_json
 from hirope_lsp.model.loader import LoadedModel
 from hirope_lsp.model.rope import train_length_of
@@ -46,13 +47,14 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     budgets = [Budget.parse(label) for label in args.budgets]
     record = RunRecord.from_args(
         "prompts", args, loaded.name, repos=args.repos, budgets=args.budgets, max_tokens=args.max_tokens,
-        code_lines=getattr(args, "code_lines", False),
+        code_lines=getattr(args, "code_lines", False), new_names=getattr(args, "new_names", None),
     )  # fmt: skip
     train_length = train_length_of(loaded.model.config)
     tokenizer = CachedTokenizer(TransformersTokenizer(loaded.tokenizer))
     rows: list[Held] = []
     with tempfile.TemporaryDirectory() as cache, progress("eval prompts", args.samples * len(budgets)) as bar:
-        for name, repository, cursor in repository_cursors(args, Path(cache)):
+        keep = new_names_filter(args, loaded, tokenizer, train_length)
+        for name, repository, cursor in repository_cursors(args, Path(cache), keep):
             for budget in budgets:
                 prompt = budget.prompt(repository, cursor, tokenizer, train_length, args.max_tokens)
                 names, held = prompt_names(loaded, cursor, prompt)
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace, loaded: LoadedModel) -> dict[str, Any]:
     results = {"train_length": train_length, "summary": summary, "samples": [asdict(row) for row in rows]}
     out = Path(args.out)
     write_json(out / "prompts.json", record, results)
-    title = f"{loaded.name}: the removed line's names in the prompt ({args.samples} cursors)"
+    title = f"{loaded.name}: the removed line's names in the prompt ({chosen(args)})"
     plot(results, out / "prompts.png", title)
     return results
 

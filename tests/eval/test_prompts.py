@@ -46,3 +46,19 @@ def test_prompts_at_completes_cursors_hold_the_names_the_repository_gives(
     assert summary["names_held"] == held and summary["count"] == 4
     assert summary["cursors_with_every_name"] == sum(row["names_in_prompt"] == row["names"] for row in large_rows)
     assert summary["names_held"] > written["summary"]["flat:1"]["names_held"]
+
+
+def test_prompts_take_completes_new_names_cursors_and_truncate_budgets(
+    tiny: LoadedModel, repo_root: Path, tmp_path: Path
+) -> None:
+    chosen = {"samples": 2, "repos": ["pkg"], "root": str(repo_root), "max_tokens": 4}
+    chosen["new_names"] = ["flat:1", "flat:4"]
+    budgets = ["flat:1", "truncate:4", "flat:4"]
+    prompts.run(eval_args(tmp_path / "prompts", budgets=budgets, **chosen), tiny)
+    rows = json.loads((tmp_path / "prompts" / "prompts.json").read_text())["samples"]
+    complete.run(eval_args(tmp_path / "complete", budgets=["flat:1"], **chosen), tiny)
+    completed = json.loads((tmp_path / "complete" / "complete.json").read_text())["samples"]
+    assert [(row["file"], row["line"]) for row in rows[::3]] == [(row["file"], row["line"]) for row in completed]
+    for small, cut, large in zip(rows[::3], rows[1::3], rows[2::3], strict=True):
+        assert set(large["names_in_prompt"]) - set(small["names_in_prompt"])  # what --new-names chose
+        assert cut["prompt_tokens"] == 60 and set(cut["names_in_prompt"]) <= set(large["names_in_prompt"])
